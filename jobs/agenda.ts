@@ -1,0 +1,42 @@
+import { MongoBackend } from '@agendajs/mongo-backend';
+import { Agenda } from 'agenda';
+import mongoose from 'mongoose';
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import type { Config } from '../server/config.ts';
+import * as heartbeat from './heartbeat.ts';
+
+export const workerName = `${hostname()}:${process.pid}`;
+
+/** An Agenda on the service's database, jobs in the `jobs` collection. The API uses one to enqueue; the worker to run. */
+export function createAgenda(config: Config): Agenda {
+  const db = mongoose.connection.db;
+  if (!db) throw new Error('connect the database before creating the job queue');
+  return new Agenda({
+    backend: new MongoBackend({ mongo: db, collection: 'jobs' }),
+    name: workerName,
+    processEvery: Math.min(5000, config.workerHeartbeatMs),
+    // FerretDB's updates are not atomic under concurrency, so job locks are only safe with one worker there;
+    // every job is written to be idempotent anyway (PRODUCT.md, the database).
+    defaultConcurrency: 1,
+  });
+}
+
+export type Worker = { agenda: Agenda; drain: (timeoutMs: number) => Promise<void> };
+
+export async function startWorker(config: Config, log: Logger): Promise<Worker> {
+  const agenda = createAgenda(config);
+  heartbeat.define(agenda, workerName);
+  agenda.on('fail', (err: Error, job: { attrs: { name: string } }) => log.error({ err, job: job.attrs.name }, 'job failed'));
+  agenda.on('error', (err: Error) => log.error({ err }, 'job queue error'));
+  await agenda.start();
+  await heartbeat.schedule(agenda, config);
+  log.info({ worker: workerName }, 'job worker started');
+  return {
+    agenda,
+    drain: async (timeoutMs) => {
+      const result = await agenda.drain({ timeout: timeoutMs });
+      if (result.timedOut) log.warn({ running: result.running }, 'jobs still running at shutdown; their locks expire and another worker retries them');
+    },
+  };
+}

@@ -1,0 +1,59 @@
+import { randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { promisify } from 'node:util';
+import { Schema, model, type InferSchemaType, type HydratedDocument } from 'mongoose';
+import { jsonOptions } from './json.ts';
+
+export const roles = ['admin', 'executive', 'manager'] as const;
+export type Role = (typeof roles)[number];
+
+const userSchema = new Schema(
+  {
+    // Stored lowercased, so the unique index makes addresses unique case-insensitively.
+    email: { type: String, required: true, trim: true, lowercase: true, maxlength: 254 },
+    name: { type: String, required: true, trim: true, maxlength: 200 },
+    role: { type: String, required: true, enum: roles },
+    team: { type: String, trim: true, maxlength: 100, default: '' },
+    active: { type: Boolean, required: true, default: true },
+    passwordHash: { type: String, required: true },
+  },
+  { timestamps: true, toJSON: jsonOptions(['passwordHash']) },
+);
+
+// Login looks a user up by address.
+userSchema.index({ email: 1 }, { unique: true });
+// Admin list filtered by role.
+userSchema.index({ role: 1, _id: 1 });
+
+export type User = InferSchemaType<typeof userSchema>;
+export type UserDocument = HydratedDocument<User>;
+export const UserModel = model('User', userSchema, 'users');
+
+const scrypt = promisify(scryptCallback) as (password: string, salt: Buffer, keylen: number, options: ScryptOptions) => Promise<Buffer>;
+const SCRYPT = { N: 16384, r: 8, p: 1, keylen: 64 };
+
+/** Salted scrypt, stored as `scrypt$N$r$p$salt$hash` so parameters can be raised later without breaking old hashes. */
+export async function hashPassword(password: string): Promise<string> {
+  const salt = randomBytes(16);
+  const hash = await scrypt(password, salt, SCRYPT.keylen, { N: SCRYPT.N, r: SCRYPT.r, p: SCRYPT.p, maxmem: 64 * 1024 * 1024 });
+  return ['scrypt', SCRYPT.N, SCRYPT.r, SCRYPT.p, salt.toString('base64url'), hash.toString('base64url')].join('$');
+}
+
+export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+  const [scheme, n, r, p, salt, hash] = stored.split('$');
+  if (scheme !== 'scrypt' || !salt || !hash) return false;
+  const expected = Buffer.from(hash, 'base64url');
+  const actual = await scrypt(password, Buffer.from(salt, 'base64url'), expected.length, {
+    N: Number(n), r: Number(r), p: Number(p), maxmem: 64 * 1024 * 1024,
+  });
+  return timingSafeEqual(actual, expected);
+}
+
+// Compared against when the address is unknown, so both failures take the same time.
+const dummyHash = hashPassword(randomBytes(16).toString('hex'));
+
+/** The user for these credentials, or undefined; an unknown address, a wrong password and an inactive account look alike. */
+export async function userByCredentials(email: string, password: string): Promise<UserDocument | undefined> {
+  const user = await UserModel.findOne({ email: email.trim().toLowerCase() });
+  const ok = await verifyPassword(password, user?.passwordHash ?? (await dummyHash));
+  return user && ok && user.active ? user : undefined;
+}

@@ -1,0 +1,75 @@
+import { Router, type RequestHandler } from 'express';
+import { rateLimit, type AugmentedRequest, type RateLimitExceededEventHandler } from 'express-rate-limit';
+import Joi from 'joi';
+import { issueRefreshToken, revokeRefreshToken, rotateRefreshToken } from '../models/refresh-token.ts';
+import { UserModel, userByCredentials } from '../models/user.ts';
+import { signAccessToken } from '../server/auth.ts';
+import type { Config } from '../server/config.ts';
+import { HttpError } from '../server/errors.ts';
+import { parse } from '../server/validate.ts';
+
+const loginSchema = Joi.object({
+  email: Joi.string().trim().max(254).required(),
+  password: Joi.string().max(256).required(),
+});
+const refreshSchema = Joi.object({ refreshToken: Joi.string().trim().max(128).required() });
+
+export function authRouter(config: Config): Router {
+  const router = Router();
+  const tokens = async (user: { id: string; role: 'admin' | 'executive' | 'manager' }, refreshToken: string) => ({
+    accessToken: signAccessToken(config, user),
+    refreshToken,
+    tokenType: 'Bearer',
+    expiresIn: config.jwt.accessTtlSeconds,
+  });
+
+  router.post('/login', ...loginLimits(config), async (req, res) => {
+    const input = parse(loginSchema, req.body);
+    const user = await userByCredentials(input.email, input.password);
+    if (!user) throw new HttpError(401, 'Unauthenticated', 'The email or password is incorrect.');
+    const refreshToken = await issueRefreshToken(user._id, config.jwt.refreshTtlDays);
+    res.json(await tokens({ id: String(user._id), role: user.role }, refreshToken));
+  });
+
+  router.post('/refresh', async (req, res) => {
+    const input = parse(refreshSchema, req.body);
+    const rotation = await rotateRefreshToken(input.refreshToken, config.jwt.refreshTtlDays);
+    if (!rotation.ok) {
+      const detail = rotation.reason === 'reused'
+        ? 'This refresh token was already used; every session started from the same login is signed out.'
+        : 'The refresh token is invalid or expired; sign in again.';
+      throw new HttpError(401, 'Unauthenticated', detail);
+    }
+    const user = await UserModel.findById(rotation.userId, { role: 1, active: 1 }).lean();
+    if (!user?.active) throw new HttpError(401, 'Unauthenticated', 'The account is not active.');
+    res.json(await tokens({ id: String(user._id), role: user.role }, rotation.token));
+  });
+
+  // Possession of the refresh token is the credential here, so an expired access token does not stop a logout.
+  router.post('/logout', async (req, res) => {
+    const input = parse(refreshSchema, req.body);
+    await revokeRefreshToken(input.refreshToken);
+    res.status(204).end();
+  });
+
+  return router;
+}
+
+function loginLimits(config: Config): RequestHandler[] {
+  const tooMany: RateLimitExceededEventHandler = (req, _res, next, options) => {
+    const resetAt = (req as AugmentedRequest).rateLimit?.resetTime?.getTime() ?? Date.now() + options.windowMs;
+    next(new HttpError(429, 'Too many requests', 'Too many login attempts; try again later.', {
+      headers: { 'Retry-After': String(Math.max(1, Math.ceil((resetAt - Date.now()) / 1000))) },
+    }));
+  };
+  const common = { windowMs: config.login.windowMs, standardHeaders: 'draft-8' as const, legacyHeaders: false, handler: tooMany };
+  return [
+    rateLimit({ ...common, limit: config.login.maxPerIp }),
+    rateLimit({
+      ...common,
+      limit: config.login.maxFailuresPerAccount,
+      skipSuccessfulRequests: true,
+      keyGenerator: (req) => `account:${String((req.body as { email?: unknown } | undefined)?.email ?? '').trim().toLowerCase()}`,
+    }),
+  ];
+}

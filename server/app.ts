@@ -1,0 +1,59 @@
+import { randomUUID } from 'node:crypto';
+import express, { type Router } from 'express';
+import helmet from 'helmet';
+import { pinoHttp } from 'pino-http';
+import type { Logger } from 'pino';
+import { authRouter } from '../routes/auth.ts';
+import { docsRouter } from '../routes/docs.ts';
+import { healthRouter } from '../routes/health.ts';
+import { meRouter } from '../routes/me.ts';
+import { usersRouter } from '../routes/users.ts';
+import type { Config } from './config.ts';
+import { errorHandler, notFoundRoute } from './errors.ts';
+
+/** Every router and where it is mounted; the OpenAPI test walks this list. */
+export function mountedRouters(config: Config): Array<[string, Router]> {
+  return [
+    ['/', healthRouter(config)],
+    ['/', docsRouter()],
+    ['/api/v1/auth', authRouter(config)],
+    ['/api/v1/me', meRouter(config)],
+    ['/api/v1/users', usersRouter(config)],
+  ];
+}
+
+// A client may pass its own request id for tracing, if it is a sane token; otherwise we make one.
+const requestIdPattern = /^[\w.:-]{1,128}$/;
+
+/** Builds the Express app; does no I/O of its own. */
+export function createApp(config: Config, logger: Logger): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxy);
+  // Flat query strings only: `?a[$ne]=x` stays the literal key "a[$ne]" and never becomes an operator object.
+  app.set('query parser', 'simple');
+
+  app.use(pinoHttp({
+    logger,
+    genReqId: (req, res) => {
+      const given = req.headers['x-request-id'];
+      const id = typeof given === 'string' && requestIdPattern.test(given) ? given : randomUUID();
+      res.setHeader('X-Request-Id', id);
+      return id;
+    },
+    // Method, path and status are enough to trace a request; headers carry credentials and noise.
+    serializers: {
+      req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+      res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+    },
+    customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
+  }));
+  app.use(helmet());
+  app.use(express.json({ limit: config.bodyLimit }));
+
+  for (const [path, router] of mountedRouters(config)) app.use(path, router);
+
+  app.use(notFoundRoute);
+  app.use(errorHandler);
+  return app;
+}

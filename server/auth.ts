@@ -1,0 +1,72 @@
+import type { Request, RequestHandler } from 'express';
+import jwt from 'jsonwebtoken';
+import { isValidObjectId } from 'mongoose';
+import { UserModel, type Role } from '../models/user.ts';
+import type { Config } from './config.ts';
+import { HttpError } from './errors.ts';
+
+export type AuthUser = { id: string; email: string; name: string; role: Role; team: string };
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      user?: AuthUser;
+    }
+  }
+}
+
+// The one algorithm we sign with and the only one we accept: tokens with `none` or another algorithm are refused.
+const ALGORITHM = 'HS256';
+
+export function signAccessToken(config: Config, user: { id: string; role: Role }): string {
+  return jwt.sign({ role: user.role }, config.jwt.secret, {
+    algorithm: ALGORITHM,
+    subject: user.id,
+    issuer: config.jwt.issuer,
+    audience: config.jwt.audience,
+    expiresIn: config.jwt.accessTtlSeconds,
+  });
+}
+
+const unauthenticated = (detail: string) =>
+  new HttpError(401, 'Unauthenticated', detail, { headers: { 'WWW-Authenticate': 'Bearer realm="key-accounts"' } });
+
+/** Verifies the Bearer token and loads its user on every request, so a deactivated user is refused at once. */
+export function authenticate(config: Config): RequestHandler {
+  return async (req, _res, next) => {
+    const header = req.get('authorization') ?? '';
+    const match = /^Bearer ([A-Za-z0-9_\-.]+)$/.exec(header);
+    if (!match) throw unauthenticated('A Bearer access token is required.');
+    let subject: string | undefined;
+    try {
+      const payload = jwt.verify(match[1]!, config.jwt.secret, {
+        algorithms: [ALGORITHM],
+        issuer: config.jwt.issuer,
+        audience: config.jwt.audience,
+      });
+      subject = typeof payload === 'object' ? payload.sub : undefined;
+    } catch (err) {
+      const expired = err instanceof jwt.TokenExpiredError;
+      throw unauthenticated(expired ? 'The access token has expired; refresh it.' : 'The access token is invalid.');
+    }
+    if (!subject || !isValidObjectId(subject)) throw unauthenticated('The access token is invalid.');
+    const user = await UserModel.findById(subject, { email: 1, name: 1, role: 1, team: 1, active: 1 }).lean();
+    if (!user || !user.active) throw unauthenticated('The account is not active.');
+    req.user = { id: String(user._id), email: user.email, name: user.name, role: user.role, team: user.team ?? '' };
+    next();
+  };
+}
+
+export function authorize(...allowed: Role[]): RequestHandler {
+  return (req, _res, next) => {
+    const role = currentUser(req).role;
+    if (!allowed.includes(role)) throw new HttpError(403, 'Forbidden', `This needs one of the roles: ${allowed.join(', ')}.`);
+    next();
+  };
+}
+
+export function currentUser(req: Request): AuthUser {
+  if (!req.user) throw unauthenticated('A Bearer access token is required.');
+  return req.user;
+}

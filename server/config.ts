@@ -1,0 +1,116 @@
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import Joi from 'joi';
+
+// Every setting the service reads from the environment. The README's table is written from this schema.
+const envSchema = Joi.object({
+  NODE_ENV: Joi.string().valid('development', 'test', 'production').default('development')
+    .description('development, test or production; production requires JWT_SECRET and turns demo data off'),
+  HOST: Joi.string().hostname().default('127.0.0.1').description('address the API listens on'),
+  PORT: Joi.number().integer().min(0).max(65535).default(3000).description('port the API listens on (0 picks a free one)'),
+  MONGODB_URI: Joi.string().uri({ scheme: ['mongodb', 'mongodb+srv'] })
+    .description('MongoDB connection string; when unset, the embedded FerretDB is started'),
+  DATA_DIR: Joi.string().default('./data').description('folder for the embedded database and the generated JWT secret'),
+  FERRETDB_POSTGRESQL_URL: Joi.string().uri({ scheme: ['postgres', 'postgresql'] })
+    .description("embedded FerretDB uses this PostgreSQL database instead of SQLite files in DATA_DIR"),
+  JWT_SECRET: Joi.string().min(32)
+    .when('NODE_ENV', { is: 'production', then: Joi.required() })
+    .description('HS256 signing key, at least 32 characters; outside production one is generated into DATA_DIR'),
+  JWT_ISSUER: Joi.string().default('key-accounts').description('iss claim of access tokens'),
+  JWT_AUDIENCE: Joi.string().default('key-accounts-api').description('aud claim of access tokens'),
+  ACCESS_TOKEN_TTL_SECONDS: Joi.number().integer().min(30).max(86400).default(900).description('access token lifetime'),
+  REFRESH_TOKEN_TTL_DAYS: Joi.number().integer().min(1).max(365).default(30).description('refresh token lifetime'),
+  ADMIN_EMAIL: Joi.string().email({ tlds: false }).description('first admin, created when there are no users yet'),
+  ADMIN_PASSWORD: Joi.string().min(12).max(256)
+    .when('ADMIN_EMAIL', { is: Joi.exist(), then: Joi.required() })
+    .description('password of that first admin (at least 12 characters)'),
+  DEMO_DATA: Joi.boolean()
+    .when('NODE_ENV', { is: 'production', then: Joi.boolean().default(false), otherwise: Joi.boolean().default(true) })
+    .description('load demo users into an empty database at start (default true outside production)'),
+  LOG_LEVEL: Joi.string().valid('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent').default('info')
+    .description('pino log level'),
+  BODY_LIMIT: Joi.string().pattern(/^\d+(b|kb|mb)$/).default('100kb').description('largest JSON body accepted (413 beyond)'),
+  LOGIN_MAX_PER_IP: Joi.number().integer().min(1).default(100).description('login attempts per address per window'),
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: Joi.number().integer().min(1).default(10)
+    .description('failed logins per account per window'),
+  LOGIN_WINDOW_MINUTES: Joi.number().integer().min(1).default(15).description('login rate-limit window'),
+  TRUST_PROXY: Joi.alternatives(Joi.boolean(), Joi.number().integer().min(0), Joi.string()).default(false)
+    .description("Express 'trust proxy' setting, so rate limits see client addresses behind a proxy"),
+  WORKER_HEARTBEAT_SECONDS: Joi.number().integer().min(1).max(300).default(10)
+    .description('how often the job worker reports itself alive; /readyz wants a beat within three periods'),
+  SHUTDOWN_TIMEOUT_SECONDS: Joi.number().integer().min(1).default(30).description('longest wait for jobs to drain at shutdown'),
+}).unknown(true);
+
+export type Config = Readonly<{
+  env: 'development' | 'test' | 'production';
+  host: string;
+  port: number;
+  mongodbUri: string | undefined;
+  dataDir: string;
+  ferretdbPostgresqlUrl: string | undefined;
+  jwt: Readonly<{ secret: string; issuer: string; audience: string; accessTtlSeconds: number; refreshTtlDays: number }>;
+  admin: Readonly<{ email: string; password: string }> | undefined;
+  demoData: boolean;
+  logLevel: string;
+  bodyLimit: string;
+  login: Readonly<{ maxPerIp: number; maxFailuresPerAccount: number; windowMs: number }>;
+  trustProxy: boolean | number | string;
+  workerHeartbeatMs: number;
+  shutdownTimeoutMs: number;
+}>;
+
+export const configDescriptions = envSchema.describe().keys as Record<string, { flags?: { description?: string; default?: unknown } }>;
+
+export class ConfigError extends Error {}
+
+/** Validates the environment once; throws ConfigError naming every mistake. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const { value, error } = envSchema.validate(env, { abortEarly: false, convert: true });
+  if (error) {
+    const lines = error.details.map((d) => `  - ${d.message.replaceAll('"', '')}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const v = value as Record<string, any>;
+  const dataDir = path.resolve(v.DATA_DIR);
+  return Object.freeze({
+    env: v.NODE_ENV,
+    host: v.HOST,
+    port: v.PORT,
+    mongodbUri: v.MONGODB_URI,
+    dataDir,
+    ferretdbPostgresqlUrl: v.FERRETDB_POSTGRESQL_URL,
+    jwt: Object.freeze({
+      secret: v.JWT_SECRET ?? localJwtSecret(dataDir),
+      issuer: v.JWT_ISSUER,
+      audience: v.JWT_AUDIENCE,
+      accessTtlSeconds: v.ACCESS_TOKEN_TTL_SECONDS,
+      refreshTtlDays: v.REFRESH_TOKEN_TTL_DAYS,
+    }),
+    admin: v.ADMIN_EMAIL ? Object.freeze({ email: v.ADMIN_EMAIL, password: v.ADMIN_PASSWORD }) : undefined,
+    demoData: v.DEMO_DATA,
+    logLevel: v.LOG_LEVEL,
+    bodyLimit: v.BODY_LIMIT,
+    login: Object.freeze({
+      maxPerIp: v.LOGIN_MAX_PER_IP,
+      maxFailuresPerAccount: v.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+      windowMs: v.LOGIN_WINDOW_MINUTES * 60_000,
+    }),
+    trustProxy: v.TRUST_PROXY,
+    workerHeartbeatMs: v.WORKER_HEARTBEAT_SECONDS * 1000,
+    shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_SECONDS * 1000,
+  });
+}
+
+// Outside production a secret is generated once and kept beside the data, so tokens survive restarts.
+function localJwtSecret(dataDir: string): string {
+  const file = path.join(dataDir, 'jwt-secret');
+  try {
+    return readFileSync(file, 'utf8').trim();
+  } catch {
+    mkdirSync(dataDir, { recursive: true });
+    const secret = randomBytes(48).toString('base64url');
+    writeFileSync(file, secret, { mode: 0o600, flag: 'wx' });
+    return secret;
+  }
+}

@@ -1,0 +1,112 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import Joi from 'joi';
+import mongoose from 'mongoose';
+import { STATUS_CODES } from 'node:http';
+
+export type FieldError = { field: string; message: string };
+
+export class HttpError extends Error {
+  readonly status: number;
+  readonly title: string;
+  readonly detail: string | undefined;
+  readonly errors: FieldError[] | undefined;
+  readonly headers: Record<string, string> | undefined;
+
+  constructor(status: number, title: string, detail?: string, extra?: { errors?: FieldError[]; headers?: Record<string, string> }) {
+    super(detail ?? title);
+    this.status = status;
+    this.title = title;
+    this.detail = detail;
+    this.errors = extra?.errors;
+    this.headers = extra?.headers;
+  }
+}
+
+export type Problem = {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  instance?: string;
+  requestId?: string;
+  errors?: FieldError[];
+};
+
+const problemTypes: Record<number, string> = {
+  400: 'bad-request', 401: 'unauthenticated', 403: 'forbidden', 404: 'not-found', 405: 'method-not-allowed',
+  409: 'conflict', 412: 'precondition-failed', 413: 'payload-too-large', 415: 'unsupported-media-type',
+  422: 'unprocessable', 428: 'precondition-required', 429: 'too-many-requests', 500: 'internal', 503: 'unavailable',
+};
+
+function problemType(status: number, validation: boolean): string {
+  return `urn:key-accounts:problem:${validation ? 'validation' : problemTypes[status] ?? 'http-error'}`;
+}
+
+export function fieldErrors(err: Joi.ValidationError): FieldError[] {
+  return err.details.map((d) => ({
+    field: d.path.join('.') || String(d.context?.key ?? ''),
+    message: d.message.replaceAll('"', ''),
+  }));
+}
+
+// Translates whatever was thrown into one HttpError; anything not recognised is a 500.
+function toHttpError(err: unknown): HttpError | undefined {
+  if (err instanceof HttpError) return err;
+  if (Joi.isError(err)) return new HttpError(400, 'Validation failed', 'The request has invalid fields.', { errors: fieldErrors(err) });
+  if (err instanceof mongoose.Error.ValidationError) {
+    const errors = Object.entries(err.errors).map(([field, e]) => ({ field, message: e.message }));
+    return new HttpError(400, 'Validation failed', 'The request has invalid fields.', { errors });
+  }
+  if (err instanceof mongoose.Error.CastError) {
+    return new HttpError(400, 'Validation failed', `${err.path} is not a valid ${err.kind}.`, {
+      errors: [{ field: err.path, message: `must be a valid ${err.kind}` }],
+    });
+  }
+  const e = err as { code?: unknown; keyValue?: Record<string, unknown>; type?: unknown; status?: unknown; statusCode?: unknown };
+  if (e?.code === 11000) {
+    const fields = Object.keys(e.keyValue ?? {});
+    return new HttpError(409, 'Conflict', fields.length ? `A record with this ${fields.join(', ')} already exists.` : 'The record already exists.');
+  }
+  // body-parser errors carry a type and a 4xx status.
+  switch (e?.type) {
+    case 'entity.parse.failed': return new HttpError(400, 'Malformed JSON', 'The request body is not valid JSON.');
+    case 'entity.too.large': return new HttpError(413, 'Payload too large', 'The request body exceeds the size limit.');
+    case 'encoding.unsupported':
+    case 'charset.unsupported': return new HttpError(415, 'Unsupported media type', 'The body encoding or charset is not supported.');
+    default: break;
+  }
+  const status = Number(e?.status ?? e?.statusCode);
+  if (status >= 400 && status < 500) return new HttpError(status, STATUS_CODES[status] ?? 'Client error');
+  return undefined;
+}
+
+export function problemOf(err: HttpError, requestId?: string, instance?: string): Problem {
+  return {
+    type: problemType(err.status, Boolean(err.errors)),
+    title: err.title,
+    status: err.status,
+    ...(err.detail ? { detail: err.detail } : {}),
+    ...(instance ? { instance } : {}),
+    ...(requestId ? { requestId } : {}),
+    ...(err.errors ? { errors: err.errors } : {}),
+  };
+}
+
+export const notFoundRoute: RequestHandler = (req) => {
+  throw new HttpError(404, 'Not found', `No route for ${req.method} ${req.path}.`);
+};
+
+/** The one error middleware: every error leaves as application/problem+json. */
+export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
+  let httpError = toHttpError(err);
+  if (!httpError) {
+    req.log.error({ err }, 'unhandled error');
+    httpError = new HttpError(500, 'Internal server error', 'Something went wrong on our side; the request id helps us find it.');
+  } else if (httpError.status >= 500) {
+    req.log.error({ err }, httpError.title);
+  }
+  if (res.headersSent) return void res.destroy();
+  for (const [name, value] of Object.entries(httpError.headers ?? {})) res.setHeader(name, value);
+  res.status(httpError.status).type('application/problem+json')
+    .send(JSON.stringify(problemOf(httpError, String(req.id), req.originalUrl)));
+};

@@ -1,0 +1,181 @@
+// The OpenAPI 3.1 document served at /api/openapi.json. test/server/openapi.test.ts fails when a route
+// registered in app.ts is missing here, and validates the document against the OpenAPI 3.1 schema.
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: object) => ({ 'application/json': { schema } });
+const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ref('Problem') } } });
+const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string', pattern: '^[0-9a-f]{24}$' } };
+const pageParams = [
+  { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
+  { name: 'cursor', in: 'query', description: 'nextCursor of the previous page', schema: { type: 'string' } },
+];
+const secured = [{ bearer: [] }];
+const errors = {
+  400: problem('Invalid input; `errors` names each field'),
+  401: problem('Missing, invalid or expired access token'),
+  403: problem('The role may not do this'),
+};
+
+export const openapiDocument = {
+  openapi: '3.1.0',
+  info: {
+    title: 'Key Account Relationship Service',
+    version: '0.1.0',
+    description: 'Customers kept apart from projects, S/A/B/C tiers, company and personal profiles, satisfaction revisits. '
+      + 'Every error is RFC 9457 application/problem+json.',
+  },
+  servers: [{ url: '/' }],
+  tags: [{ name: 'auth' }, { name: 'users' }, { name: 'operations' }],
+  paths: {
+    '/api/v1/auth/login': {
+      post: {
+        tags: ['auth'], summary: 'Sign in with email and password',
+        requestBody: { required: true, content: json(ref('LoginRequest')) },
+        responses: {
+          200: { description: 'Tokens', content: json(ref('TokenPair')) },
+          400: errors[400],
+          401: problem('Wrong email or password (the same answer for both)'),
+          429: problem('Too many attempts from this address or for this account'),
+        },
+      },
+    },
+    '/api/v1/auth/refresh': {
+      post: {
+        tags: ['auth'], summary: 'Rotate a refresh token; a reused token revokes its whole family',
+        requestBody: { required: true, content: json(ref('RefreshRequest')) },
+        responses: { 200: { description: 'New tokens', content: json(ref('TokenPair')) }, 400: errors[400], 401: errors[401] },
+      },
+    },
+    '/api/v1/auth/logout': {
+      post: {
+        tags: ['auth'], summary: 'Revoke a refresh token and every token rotated from the same login',
+        requestBody: { required: true, content: json(ref('RefreshRequest')) },
+        responses: { 204: { description: 'Signed out' }, 400: errors[400] },
+      },
+    },
+    '/api/v1/me': {
+      get: {
+        tags: ['auth'], summary: 'The signed-in user', security: secured,
+        responses: { 200: { description: 'User', content: json(ref('User')) }, 401: errors[401] },
+      },
+    },
+    '/api/v1/users': {
+      get: {
+        tags: ['users'], summary: 'List users (admin)', security: secured,
+        parameters: [
+          ...pageParams,
+          { name: 'role', in: 'query', schema: ref('Role') },
+          { name: 'team', in: 'query', schema: { type: 'string' } },
+          { name: 'active', in: 'query', schema: { type: 'boolean' } },
+        ],
+        responses: { 200: { description: 'A page of users', content: json(ref('UserPage')) }, ...errors },
+      },
+      post: {
+        tags: ['users'], summary: 'Create a user (admin)', security: secured,
+        requestBody: { required: true, content: json(ref('UserCreate')) },
+        responses: {
+          201: { description: 'Created', headers: { ETag: { schema: { type: 'string' } } }, content: json(ref('User')) },
+          ...errors,
+          409: problem('The email is taken'),
+        },
+      },
+    },
+    '/api/v1/users/{id}': {
+      parameters: [idParam],
+      get: {
+        tags: ['users'], summary: 'Read a user (admin)', security: secured,
+        responses: {
+          200: { description: 'User', headers: { ETag: { schema: { type: 'string' } } }, content: json(ref('User')) },
+          401: errors[401], 403: errors[403], 404: problem('No such user'),
+        },
+      },
+      patch: {
+        tags: ['users'], summary: 'Change, deactivate or reactivate a user (admin)', security: secured,
+        parameters: [{ name: 'If-Match', in: 'header', description: 'ETag from a previous read; a stale one gets 412', schema: { type: 'string' } }],
+        requestBody: { required: true, content: json(ref('UserPatch')) },
+        responses: {
+          200: { description: 'Updated', content: json(ref('User')) },
+          ...errors,
+          404: problem('No such user'),
+          409: problem('An admin cannot deactivate or demote themselves'),
+          412: problem('The user changed since the ETag was read'),
+        },
+      },
+    },
+    '/healthz': {
+      get: { tags: ['operations'], summary: 'Liveness: the process is up', responses: { 200: { description: 'Up', content: json(ref('Health')) } } },
+    },
+    '/readyz': {
+      get: {
+        tags: ['operations'], summary: 'Readiness: the database answers and a job worker runs',
+        responses: {
+          200: { description: 'Ready', content: json(ref('Readiness')) },
+          503: { description: 'Not ready', content: json(ref('Readiness')) },
+        },
+      },
+    },
+    '/api/openapi.json': {
+      get: { tags: ['operations'], summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1', content: json({ type: 'object' }) } } },
+    },
+    '/docs': {
+      get: { tags: ['operations'], summary: 'Interactive API documentation', responses: { 200: { description: 'HTML page', content: { 'text/html': {} } } } },
+    },
+  },
+  components: {
+    securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+    schemas: {
+      Role: { type: 'string', enum: ['admin', 'executive', 'manager'] },
+      Problem: {
+        type: 'object', required: ['type', 'title', 'status'],
+        properties: {
+          type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer' }, detail: { type: 'string' },
+          instance: { type: 'string' }, requestId: { type: 'string' },
+          errors: { type: 'array', items: { type: 'object', required: ['field', 'message'], properties: { field: { type: 'string' }, message: { type: 'string' } } } },
+        },
+      },
+      LoginRequest: {
+        type: 'object', required: ['email', 'password'], additionalProperties: false,
+        properties: { email: { type: 'string', format: 'email' }, password: { type: 'string' } },
+      },
+      RefreshRequest: { type: 'object', required: ['refreshToken'], additionalProperties: false, properties: { refreshToken: { type: 'string' } } },
+      TokenPair: {
+        type: 'object', required: ['accessToken', 'refreshToken', 'tokenType', 'expiresIn'],
+        properties: {
+          accessToken: { type: 'string' }, refreshToken: { type: 'string' }, tokenType: { const: 'Bearer' },
+          expiresIn: { type: 'integer', description: 'seconds' },
+        },
+      },
+      User: {
+        type: 'object', required: ['id', 'email', 'name', 'role', 'team', 'active'],
+        properties: {
+          id: { type: 'string' }, email: { type: 'string', format: 'email' }, name: { type: 'string' }, role: ref('Role'),
+          team: { type: 'string' }, active: { type: 'boolean' },
+          createdAt: { type: 'string', format: 'date-time' }, updatedAt: { type: 'string', format: 'date-time' },
+        },
+      },
+      UserCreate: {
+        type: 'object', required: ['email', 'name', 'role', 'password'], additionalProperties: false,
+        properties: {
+          email: { type: 'string', format: 'email' }, name: { type: 'string' }, role: ref('Role'), team: { type: 'string' },
+          password: { type: 'string', minLength: 12 },
+        },
+      },
+      UserPatch: {
+        type: 'object', minProperties: 1, additionalProperties: false,
+        properties: { name: { type: 'string' }, role: ref('Role'), team: { type: 'string' }, active: { type: 'boolean' }, password: { type: 'string', minLength: 12 } },
+      },
+      UserPage: {
+        type: 'object', required: ['items', 'nextCursor'],
+        properties: { items: { type: 'array', items: ref('User') }, nextCursor: { type: ['string', 'null'] } },
+      },
+      Health: { type: 'object', properties: { status: { type: 'string' } } },
+      Readiness: {
+        type: 'object',
+        properties: {
+          status: { type: 'string', enum: ['ready', 'not ready'] },
+          checks: { type: 'object', properties: { database: { enum: ['up', 'down'] }, jobs: { enum: ['up', 'down'] } } },
+        },
+      },
+    },
+  },
+} as const;

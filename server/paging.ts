@@ -1,0 +1,37 @@
+import Joi from 'joi';
+import { HttpError } from './errors.ts';
+
+/** Query keys every list accepts: `limit` (default 50, max 200) and the opaque `cursor` of the previous page. */
+export const pageKeys = {
+  limit: Joi.number().integer().min(1).max(200).default(50),
+  cursor: Joi.string().max(512).pattern(/^[A-Za-z0-9_-]+$/),
+};
+
+export type Page<T> = { items: T[]; nextCursor: string | null };
+
+export function encodeCursor(position: Record<string, string | number>): string {
+  return Buffer.from(JSON.stringify(position)).toString('base64url');
+}
+
+/** Decodes a cursor into its position; each field must be a string or number, or the cursor is refused with 400. */
+export function decodeCursor(cursor: string | undefined, check: (position: Record<string, unknown>) => boolean): Record<string, unknown> | undefined {
+  if (cursor === undefined) return undefined;
+  try {
+    const position = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
+    if (position && typeof position === 'object' && !Array.isArray(position) && check(position as Record<string, unknown>)) {
+      return position as Record<string, unknown>;
+    }
+  } catch {
+    // falls through to the 400 below
+  }
+  throw new HttpError(400, 'Validation failed', 'The cursor is not one this service issued.', {
+    errors: [{ field: 'cursor', message: 'cursor is invalid' }],
+  });
+}
+
+/** Given limit + 1 rows, answers the page and a cursor to the next one. */
+export function toPage<T, R>(rows: T[], limit: number, position: (last: T) => Record<string, string | number>, shape: (row: T) => R): Page<R> {
+  const more = rows.length > limit;
+  const items = more ? rows.slice(0, limit) : rows;
+  return { items: items.map(shape), nextCursor: more ? encodeCursor(position(items[items.length - 1]!)) : null };
+}

@@ -1,0 +1,100 @@
+import type { Server } from 'node:http';
+import type { Logger } from 'pino';
+import { startWorker, type Worker } from '../jobs/agenda.ts';
+import { createApp } from './app.ts';
+import { bootstrapUsers } from './bootstrap.ts';
+import { ConfigError, loadConfig, type Config } from './config.ts';
+import { connectDatabase, type Database } from './db.ts';
+import { createLogger } from './logger.ts';
+
+export type Service = { config: Config; url: string | undefined; stop: () => Promise<void> };
+
+/** Starts the API, the job worker or both on one database connection, and stops them in order on SIGTERM/SIGINT. */
+export async function runService(parts: { api: boolean; worker: boolean }): Promise<Service> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    console.error(err.message);
+    process.exit(1);
+  }
+  const logger = createLogger(config);
+  const say = (line: string) => console.log(line);
+
+  const database = await connectDatabase(config, say);
+  logger.info({ embedded: Boolean(database.embedded) }, 'database connected');
+
+  let worker: Worker | undefined;
+  let server: Server | undefined;
+  let url: string | undefined;
+  try {
+    if (parts.worker) worker = await startWorker(config, logger);
+    if (parts.api) {
+      const created = await bootstrapUsers(config);
+      server = await listen(config, logger);
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : config.port;
+      url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+      printBanner(url, created, database);
+    }
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+
+  const stop = shutdownSequence({ config, logger, server, worker, database });
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    process.once(signal, () => {
+      logger.info({ signal }, 'shutting down');
+      stop().then(() => process.exit(0), (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      });
+    });
+  }
+  return { config, url, stop };
+}
+
+function listen(config: Config, logger: Logger): Promise<Server> {
+  const app = createApp(config, logger);
+  return new Promise((resolve, reject) => {
+    const server = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve(server)));
+  });
+}
+
+// Order matters: stop taking requests, let running jobs finish, then close the database they use.
+function shutdownSequence(s: { config: Config; logger: Logger; server?: Server | undefined; worker?: Worker | undefined; database: Database }) {
+  let stopping: Promise<void> | undefined;
+  return () => (stopping ??= (async () => {
+    const force = setTimeout(() => {
+      s.logger.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, s.config.shutdownTimeoutMs + 10_000).unref();
+    if (s.server) {
+      const closed = new Promise<void>((resolve) => s.server!.close(() => resolve()));
+      s.server.closeIdleConnections();
+      await closed;
+    }
+    await s.worker?.drain(s.config.shutdownTimeoutMs);
+    await s.database.close();
+    clearTimeout(force);
+    s.logger.info('stopped');
+  })());
+}
+
+function printBanner(url: string, created: Awaited<ReturnType<typeof bootstrapUsers>>, database: Database) {
+  const lines = [
+    '',
+    `Key Account Relationship Service listening on ${url}`,
+    `  API docs:  ${url}/docs   (OpenAPI: ${url}/api/openapi.json)`,
+    `  Health:    ${url}/healthz  ${url}/readyz`,
+    `  Database:  ${database.embedded ? `embedded FerretDB at ${database.uri}` : 'MONGODB_URI'}`,
+  ];
+  if (created.admin) lines.push(`  Created the first admin ${created.admin} (password from ADMIN_PASSWORD).`);
+  if (created.demo.length) {
+    lines.push('  Demo logins (POST /api/v1/auth/login):');
+    for (const d of created.demo) lines.push(`    ${d.role.padEnd(9)} ${d.email.padEnd(18)} ${d.password}`);
+  }
+  console.log(lines.join('\n') + '\n');
+}
