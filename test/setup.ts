@@ -1,0 +1,47 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { Express } from 'express';
+import { createApp } from '../server/app.ts';
+import { loadConfig, type Config } from '../server/config.ts';
+import { connectDatabase, type Database } from '../server/db.ts';
+import { createLogger } from '../server/logger.ts';
+
+// One database for the whole run: a fresh embedded FerretDB in a temporary folder, or TEST_MONGODB_URI.
+// Every test makes its own data with unique names, so tests never depend on each other's rows.
+
+const dataDir = mkdtempSync(path.join(tmpdir(), 'key-accounts-test-'));
+
+export function testConfig(overrides: Record<string, string> = {}): Config {
+  return loadConfig({
+    NODE_ENV: 'test',
+    DATA_DIR: dataDir,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    JWT_SECRET: sharedSecret,
+    WORKER_HEARTBEAT_SECONDS: '1',
+    LOGIN_MAX_PER_IP: '100000',
+    LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000',
+    ...(process.env.TEST_MONGODB_URI ? { MONGODB_URI: process.env.TEST_MONGODB_URI } : {}),
+    ...overrides,
+  });
+}
+
+const sharedSecret = randomBytes(32).toString('base64url');
+export const config = testConfig();
+export const logger = createLogger(config);
+export const app: Express = createApp(config, logger);
+export { dataDir };
+
+let database: Database | undefined;
+
+export const mochaHooks = {
+  async beforeAll(this: Mocha.Context) {
+    this.timeout(15 * 60_000); // the first run builds the engine
+    database = await connectDatabase(config, (line) => console.log(`      ${line}`));
+  },
+  async afterAll() {
+    await database?.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  },
+};
