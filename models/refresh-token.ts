@@ -1,5 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Schema, Types, model, type InferSchemaType } from 'mongoose';
+import { isDuplicateKeyError } from './engine.ts';
 
 const refreshTokenSchema = new Schema(
   {
@@ -63,7 +64,7 @@ export async function rotateRefreshToken(token: string, ttlDays: number): Promis
   try {
     next = await issueRefreshToken(current.userId, ttlDays, { familyId: current.familyId, id: current._id });
   } catch (err) {
-    if ((err as { code?: number }).code !== 11000) throw err;
+    if (!isDuplicateKeyError(err)) throw err;
     await revokeFamily(current.familyId);
     return { ok: false, reason: 'reused' };
   }

@@ -2,6 +2,7 @@ import type { ErrorRequestHandler, RequestHandler } from 'express';
 import Joi from 'joi';
 import mongoose from 'mongoose';
 import { STATUS_CODES } from 'node:http';
+import { isDuplicateKeyError } from '../models/engine.ts';
 
 export type FieldError = { field: string; message: string };
 
@@ -63,7 +64,7 @@ function toHttpError(err: unknown): HttpError | undefined {
     });
   }
   const e = err as { code?: unknown; keyValue?: Record<string, unknown>; type?: unknown; status?: unknown; statusCode?: unknown };
-  if (e?.code === 11000) {
+  if (isDuplicateKeyError(err)) {
     const fields = Object.keys(e.keyValue ?? {});
     return new HttpError(409, 'Conflict', fields.length ? `A record with this ${fields.join(', ')} already exists.` : 'The record already exists.');
   }

@@ -58,7 +58,7 @@ describe('users (admin)', () => {
       const seen: string[] = [];
       let cursor: string | null = null;
       do {
-        const res = await api().get('/api/v1/users').set(bearer(admin)).query({ team, limit: 2, ...(cursor ? { cursor } : {}) }).expect(200);
+        const res: { body: { items: { id: string }[]; nextCursor: string | null } } = await api().get("/api/v1/users").set(bearer(admin)).query({ team, limit: 2, ...(cursor ? { cursor } : {}) }).expect(200);
         expect(res.body.items.length).to.be.at.most(2);
         seen.push(...res.body.items.map((u: { id: string }) => u.id));
         cursor = res.body.nextCursor;

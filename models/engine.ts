@@ -1,0 +1,44 @@
+import type { Model, PipelineStage } from 'mongoose';
+
+// What the models need to behave the same on MongoDB and on FerretDB 1.24; test/engine-compat.test.ts pins each point.
+
+/**
+ * True for a unique-index violation. MongoDB answers 11000 everywhere; FerretDB 1.24 does on insert and upsert,
+ * but an update that collides answers InternalError (code 1) carrying the backend's constraint message.
+ */
+export function isDuplicateKeyError(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | undefined;
+  if (e?.code === 11000) return true;
+  return e?.code === 1 && typeof e.message === 'string'
+    && /UNIQUE constraint failed|duplicate key value violates unique constraint/.test(e.message);
+}
+
+/**
+ * Sums several fields per group. FerretDB 1.24 computes only the first accumulator of a `$group`
+ * (FerretDB issue 4616) and has no `$avg`, so each sum runs as its own single-accumulator pipeline
+ * and the results are joined here by group key. `$sum: 1` counts.
+ */
+export async function sumBy<K extends string>(
+  model: Model<any>,
+  match: Record<string, unknown>,
+  groupKey: string | null,
+  sums: Record<K, string | 1>,
+): Promise<Array<{ key: unknown } & Record<K, number>>> {
+  const fields = Object.keys(sums) as K[];
+  const results = await Promise.all(fields.map((field) => {
+    const pipeline: PipelineStage[] = [
+      { $match: match },
+      { $group: { _id: groupKey === null ? null : `$${groupKey}`, value: { $sum: sums[field] === 1 ? 1 : `$${sums[field]}` } } },
+    ];
+    return model.aggregate<{ _id: unknown; value: number }>(pipeline);
+  }));
+  const byKey = new Map<string, { key: unknown } & Record<K, number>>();
+  results.forEach((rows, i) => {
+    for (const row of rows) {
+      const id = JSON.stringify(row._id ?? null);
+      if (!byKey.has(id)) byKey.set(id, { key: row._id ?? null, ...Object.fromEntries(fields.map((f) => [f, 0])) } as { key: unknown } & Record<K, number>);
+      (byKey.get(id) as Record<string, unknown>)[fields[i]!] = row.value;
+    }
+  });
+  return [...byKey.values()];
+}

@@ -1,0 +1,58 @@
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { expect } from 'chai';
+import type { Router } from 'express';
+import { mountedRouters } from '../../server/app.ts';
+import { api } from '../factories.ts';
+import { config } from '../setup.ts';
+
+type RouteLayer = { route?: { path: string; methods: Record<string, boolean> } };
+
+/** Every `METHOD /path` registered on the app's routers, in OpenAPI's `{param}` spelling. */
+function registeredRoutes(): string[] {
+  const routes: string[] = [];
+  for (const [base, router] of mountedRouters(config)) {
+    for (const layer of (router as Router & { stack: RouteLayer[] }).stack) {
+      if (!layer.route) continue;
+      const path = `${base === '/' ? '' : base}${layer.route.path === '/' ? '' : layer.route.path}`.replace(/:(\w+)/g, '{$1}') || '/';
+      for (const method of Object.keys(layer.route.methods)) routes.push(`${method.toUpperCase()} ${path}`);
+    }
+  }
+  return routes;
+}
+
+describe('GET /api/openapi.json', () => {
+  it('is a valid OpenAPI 3.1 document', async () => {
+    const res = await api().get('/api/openapi.json').expect(200);
+    expect(res.body.openapi).to.match(/^3\.1\./);
+    const result = await new Validator().validate(res.body);
+    expect(result.errors ?? []).to.deep.equal([]);
+    expect(result.valid).to.equal(true);
+  });
+
+  it('describes every registered route, and no route that does not exist', async () => {
+    const doc = (await api().get('/api/openapi.json')).body as { paths: Record<string, Record<string, unknown>> };
+    const documented = Object.entries(doc.paths).flatMap(([path, item]) =>
+      Object.keys(item).filter((k) => k !== 'parameters').map((method) => `${method.toUpperCase()} ${path}`));
+    const registered = registeredRoutes();
+    expect(registered.length).to.be.greaterThan(5);
+    expect(registered.filter((r) => !documented.includes(r)), 'routes missing from the document').to.deep.equal([]);
+    expect(documented.filter((d) => !registered.includes(d)), 'documented routes that do not exist').to.deep.equal([]);
+  });
+});
+
+describe('GET /docs', () => {
+  it('serves the documentation page and its assets from this server', async () => {
+    expect((await api().get('/docs').expect(301)).headers.location).to.equal('/docs/');
+    const page = await api().get('/docs/').expect(200);
+    expect(page.headers['content-type']).to.match(/^text\/html/);
+    const scripts = [...page.text.matchAll(/<script src="\.\/([^"]+)"/g)].map((m) => m[1]!);
+    expect(scripts).to.include('swagger-ui-bundle.js');
+    expect(page.text).to.not.match(/https?:\/\/(cdn|unpkg)/);
+    for (const script of scripts) {
+      const asset = await api().get(`/docs/${script}`).expect(200);
+      expect(asset.headers['content-type']).to.match(/javascript/);
+    }
+    const init = await api().get('/docs/swagger-ui-init.js').expect(200);
+    expect(init.text).to.include('/api/openapi.json');
+  });
+});
