@@ -31,7 +31,7 @@ export async function bootstrapUsers(config: Config): Promise<{ admin?: string; 
   }
   if (config.demoData) {
     for (const demo of demoLogins) {
-      if (demo.email === config.admin?.email.toLowerCase()) continue;
+      if (demo.email === config.admin?.email) continue;
       const { password, ...fields } = demo;
       await UserModel.create({ ...fields, passwordHash: await hashPassword(password) });
       result.demo.push(demo);

@@ -21,7 +21,7 @@ const envSchema = Joi.object({
   JWT_AUDIENCE: Joi.string().default('key-accounts-api').description('aud claim of access tokens'),
   ACCESS_TOKEN_TTL_SECONDS: Joi.number().integer().min(30).max(86400).default(900).description('access token lifetime'),
   REFRESH_TOKEN_TTL_DAYS: Joi.number().integer().min(1).max(365).default(30).description('refresh token lifetime'),
-  ADMIN_EMAIL: Joi.string().email({ tlds: false }).description('first admin, created when there are no users yet'),
+  ADMIN_EMAIL: Joi.string().trim().lowercase().email({ tlds: false }).description('first admin, created when there are no users yet'),
   ADMIN_PASSWORD: Joi.string().min(12).max(256)
     .when('ADMIN_EMAIL', { is: Joi.exist(), then: Joi.required() })
     .description('password of that first admin (at least 12 characters)'),

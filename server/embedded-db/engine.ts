@@ -146,7 +146,7 @@ function takeLock(dataDir: string): () => void {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
       const holder = Number(readFileSync(lockFile, 'utf8'));
-      if (holder && holder !== process.pid && isAlive(holder)) {
+      if (holder && isAlive(holder)) {
         throw new Error(`The data folder ${dataDir} is in use by the embedded database of process ${holder}. `
           + 'Stop it, use another DATA_DIR, or point every process at one server with MONGODB_URI.');
       }

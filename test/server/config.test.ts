@@ -1,0 +1,43 @@
+import { expect } from 'chai';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ConfigError, configDescriptions, loadConfig } from '../../server/config.ts';
+import { projectRoot } from '../../server/embedded-db/engine.ts';
+
+describe('configuration', () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'key-accounts-config-'));
+  after(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('has working defaults outside production, with a signing key generated once and kept in DATA_DIR', () => {
+    const config = loadConfig({ DATA_DIR: dataDir });
+    expect(config).to.include({ env: 'development', port: 3000, host: '127.0.0.1', demoData: true, bodyLimit: '100kb' });
+    expect(config.jwt.accessTtlSeconds).to.equal(900);
+    expect(config.jwt.secret).to.have.length.greaterThan(40);
+    expect(readFileSync(path.join(dataDir, 'jwt-secret'), 'utf8')).to.equal(config.jwt.secret);
+    expect(loadConfig({ DATA_DIR: dataDir }).jwt.secret).to.equal(config.jwt.secret);
+    expect(Object.isFrozen(config)).to.equal(true);
+  });
+
+  it('in production requires JWT_SECRET and turns demo data off', () => {
+    expect(() => loadConfig({ NODE_ENV: 'production', DATA_DIR: dataDir })).to.throw(ConfigError, /JWT_SECRET is required/);
+    const config = loadConfig({ NODE_ENV: 'production', DATA_DIR: dataDir, JWT_SECRET: 'x'.repeat(32) });
+    expect(config.demoData).to.equal(false);
+  });
+
+  it('names every mistake at once', () => {
+    let message = '';
+    try {
+      loadConfig({ PORT: '70000', JWT_SECRET: 'short', MONGODB_URI: 'http://db', LOG_LEVEL: 'loud', ADMIN_PASSWORD: 'x' });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    for (const key of ['PORT', 'JWT_SECRET', 'MONGODB_URI', 'LOG_LEVEL', 'ADMIN_PASSWORD']) expect(message).to.include(`- ${key}`);
+  });
+
+  it('every variable of the schema is documented in the README', () => {
+    const readme = readFileSync(path.join(projectRoot(), 'README.md'), 'utf8');
+    const missing = Object.keys(configDescriptions).filter((key) => !readme.includes(`| \`${key}\` |`));
+    expect(missing).to.deep.equal([]);
+  });
+});

@@ -1,0 +1,174 @@
+import { expect } from 'chai';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { projectRoot, startEmbeddedDb, type EmbeddedDb } from '../../server/embedded-db/engine.ts';
+
+// End to end: the real entry points as separate processes, as `npm start`, `npm run api` and `npm run worker` run them.
+
+type Running = { child: ChildProcess; output: () => string; waitFor: (pattern: RegExp, ms?: number) => Promise<RegExpMatchArray>; exited: Promise<number | null> };
+
+function run(entry: string, env: Record<string, string | undefined>): Running {
+  const base: Record<string, string | undefined> = { ...process.env, MONGODB_URI: undefined, JWT_SECRET: undefined, NODE_ENV: 'development' };
+  const child = spawn(process.execPath, [path.join(projectRoot(), entry)], {
+    env: Object.fromEntries(Object.entries({ ...base, LOG_LEVEL: 'warn', PORT: '0', ...env }).filter(([, v]) => v !== undefined)) as NodeJS.ProcessEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.setEncoding('utf8').on('data', (c: string) => { output += c; });
+  child.stderr!.setEncoding('utf8').on('data', (c: string) => { output += c; });
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    child,
+    output: () => output,
+    exited,
+    waitFor: async (pattern, ms = 60_000) => {
+      const deadline = Date.now() + ms;
+      for (;;) {
+        const match = pattern.exec(output);
+        if (match) return match;
+        if (child.exitCode !== null) throw new Error(`${entry} exited (${child.exitCode}) before printing ${pattern}:\n${output}`);
+        if (Date.now() > deadline) throw new Error(`${entry} did not print ${pattern} within ${ms} ms:\n${output}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    },
+  };
+}
+
+async function until(probe: () => Promise<boolean>, ms = 20_000): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await probe().catch(() => false)) return true;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return false;
+}
+
+const readyStatus = async (url: string) => (await fetch(`${url}/readyz`)).status;
+
+async function loginAt(url: string, email: string, password: string) {
+  return fetch(`${url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password }) });
+}
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+async function stop(running: Running, ms = 20_000): Promise<number | null> {
+  if (running.child.exitCode !== null) return running.child.exitCode;
+  running.child.kill('SIGTERM');
+  const timer = setTimeout(() => running.child.kill('SIGKILL'), ms);
+  const code = await running.exited;
+  clearTimeout(timer);
+  return code;
+}
+
+describe('the service as a process', function () {
+  this.timeout(120_000);
+  const dirs: string[] = [];
+  const tempDir = () => { const d = mkdtempSync(path.join(tmpdir(), 'key-accounts-e2e-')); dirs.push(d); return d; };
+  const children: Running[] = [];
+  const started = (r: Running) => { children.push(r); return r; };
+  after(async () => {
+    for (const c of children) if (c.child.exitCode === null) c.child.kill('SIGKILL');
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  it('npm start: starts the embedded database, loads demo users once, prints the URL and logins, and stops cleanly', async () => {
+    const dataDir = tempDir();
+    const first = started(run('server/start.ts', { DATA_DIR: dataDir, WORKER_HEARTBEAT_SECONDS: '1' }));
+    const url = (await first.waitFor(/listening on (http:\/\/\S+)/))[1]!;
+    const dbPort = Number((await first.waitFor(/embedded FerretDB at mongodb:\/\/127\.0\.0\.1:(\d+)\//))[1]);
+    expect(first.output()).to.include('/docs');
+    expect(first.output()).to.match(/manager\s+anna@demo\.local\s+demo-anna-2026/);
+    expect(await until(async () => (await readyStatus(url)) === 200)).to.equal(true);
+
+    const login = await loginAt(url, 'anna@demo.local', 'demo-anna-2026');
+    expect(login.status).to.equal(200);
+    const { accessToken } = (await login.json()) as { accessToken: string };
+    expect(first.output()).to.not.include(accessToken);
+    // The generated signing key is kept beside the data, readable by the owner only.
+    expect(statSync(path.join(dataDir, 'jwt-secret')).mode & 0o777).to.equal(0o600);
+
+    expect(await stop(first)).to.equal(0);
+    expect(await portOpen(dbPort)).to.equal(false);
+
+    // A second start on the same data keeps the users and the signing key, and adds no demo users.
+    const second = started(run('server/start.ts', { DATA_DIR: dataDir, WORKER_HEARTBEAT_SECONDS: '1' }));
+    const url2 = (await second.waitFor(/listening on (http:\/\/\S+)/))[1]!;
+    const me = await fetch(`${url2}/api/v1/me`, { headers: { authorization: `Bearer ${accessToken}` } });
+    expect(me.status).to.equal(200);
+    const admin = await loginAt(url2, 'admin@demo.local', 'demo-admin-2026');
+    const adminToken = ((await admin.json()) as { accessToken: string }).accessToken;
+    const users = (await (await fetch(`${url2}/api/v1/users`, { headers: { authorization: `Bearer ${adminToken}` } })).json()) as { items: unknown[] };
+    expect(users.items).to.have.length(4);
+    expect(await stop(second)).to.equal(0);
+  });
+
+  it('npm run api and npm run worker: separate processes on one MONGODB_URI; readiness follows the worker and the database', async () => {
+    let engine: EmbeddedDb | undefined = await startEmbeddedDb({ dataDir: tempDir(), say: () => undefined });
+    try {
+      const env = {
+        MONGODB_URI: `${engine.uri}e2e_split`,
+        DATA_DIR: tempDir(),
+        JWT_SECRET: 'a-secret-that-is-long-enough-for-hs256-0123456789',
+        ADMIN_EMAIL: 'Root@Example.org',
+        ADMIN_PASSWORD: 'first admin password',
+        DEMO_DATA: 'false',
+        WORKER_HEARTBEAT_SECONDS: '1',
+      };
+      const api = started(run('server/index.ts', env));
+      const url = (await api.waitFor(/listening on (http:\/\/\S+)/))[1]!;
+      expect(api.output()).to.include('Created the first admin root@example.org');
+      expect(api.output()).to.not.include('first admin password');
+      expect(await readyStatus(url)).to.equal(503);
+
+      const worker = started(run('jobs/worker.ts', env));
+      expect(await until(async () => (await readyStatus(url)) === 200)).to.equal(true);
+      expect((await loginAt(url, 'root@example.org', 'first admin password')).status).to.equal(200);
+      expect((await loginAt(url, 'anna@demo.local', 'demo-anna-2026')).status).to.equal(401);
+
+      expect(await stop(worker)).to.equal(0);
+      const afterWorker = await (await fetch(`${url}/readyz`)).json() as { checks: Record<string, string> };
+      expect(afterWorker.checks.database).to.equal('up');
+
+      await engine.stop();
+      engine = undefined;
+      const res = await fetch(`${url}/readyz`);
+      expect(res.status).to.equal(503);
+      expect(await res.json()).to.deep.equal({ status: 'not ready', checks: { database: 'down', jobs: 'down' } });
+      expect((await fetch(`${url}/healthz`)).status).to.equal(200);
+      api.child.kill('SIGKILL');
+    } finally {
+      await engine?.stop();
+    }
+  });
+
+  it('refuses to start on a bad configuration, naming every mistake', async () => {
+    const bad = started(run('server/index.ts', { NODE_ENV: 'production', PORT: 'eighty', ADMIN_EMAIL: 'not-an-email' }));
+    expect(await bad.exited).to.equal(1);
+    const out = bad.output();
+    expect(out).to.include('Invalid configuration');
+    expect(out).to.include('PORT must be a number');
+    expect(out).to.include('JWT_SECRET is required');
+    expect(out).to.include('ADMIN_EMAIL must be a valid email');
+    expect(out).to.include('ADMIN_PASSWORD is required');
+  });
+
+  it('refuses a second embedded database on a data folder in use', async () => {
+    const dataDir = tempDir();
+    const engine = await startEmbeddedDb({ dataDir, say: () => undefined });
+    try {
+      const second = await startEmbeddedDb({ dataDir, say: () => undefined }).then(() => undefined, (e: Error) => e);
+      expect(second?.message).to.match(/in use by the embedded database of process \d+/);
+    } finally {
+      await engine.stop();
+    }
+  });
+});
