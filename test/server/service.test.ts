@@ -160,15 +160,4 @@ describe('the service as a process', function () {
     expect(out).to.include('ADMIN_EMAIL must be a valid email');
     expect(out).to.include('ADMIN_PASSWORD is required');
   });
-
-  it('refuses a second embedded database on a data folder in use', async () => {
-    const dataDir = tempDir();
-    const engine = await startEmbeddedDb({ dataDir, say: () => undefined });
-    try {
-      const second = await startEmbeddedDb({ dataDir, say: () => undefined }).then(() => undefined, (e: Error) => e);
-      expect(second?.message).to.match(/in use by the embedded database of process \d+/);
-    } finally {
-      await engine.stop();
-    }
-  });
 });
