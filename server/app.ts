@@ -48,7 +48,9 @@ export function createApp(config: Config, logger: Logger): express.Express {
     },
     customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),
   }));
-  app.use(helmet());
+  // No upgrade-insecure-requests: over plain HTTP on a LAN address the browser would fetch /docs' scripts over
+  // HTTPS and the page would stay blank. TLS is the reverse proxy's job, which can add the directive.
+  app.use(helmet({ contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } } }));
   app.use(express.json({ limit: config.bodyLimit }));
 
   for (const [path, router] of mountedRouters(config)) app.use(path, router);

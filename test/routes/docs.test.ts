@@ -52,6 +52,8 @@ describe('GET /docs', () => {
       const asset = await api().get(`/docs/${script}`).expect(200);
       expect(asset.headers['content-type']).to.match(/javascript/);
     }
+    // Over plain HTTP the browser must load the assets as they are, not upgraded to HTTPS.
+    expect(page.headers['content-security-policy']).to.not.include('upgrade-insecure-requests');
     const init = await api().get('/docs/swagger-ui-init.js').expect(200);
     expect(init.text).to.include('/api/openapi.json');
   });
