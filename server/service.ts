@@ -35,7 +35,9 @@ export async function runService(parts: { api: boolean; worker: boolean }): Prom
       server = await listen(config, logger);
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
-      url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+      // A wildcard address is not one a browser can open; show the local name instead.
+      const host = ['0.0.0.0', '::'].includes(config.host) ? 'localhost' : config.host;
+      url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
       printBanner(url, created, database);
     }
   } catch (err) {
