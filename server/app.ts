@@ -4,6 +4,10 @@ import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from 'pino';
 import { authRouter } from '../routes/auth.ts';
+import { contactsRouter } from '../routes/contacts.ts';
+import { customersRouter } from '../routes/customers.ts';
+import { customersCsvRouter } from '../routes/customers-csv.ts';
+import { projectsRouter } from '../routes/projects.ts';
 import { docsRouter } from '../routes/docs.ts';
 import { healthRouter } from '../routes/health.ts';
 import { meRouter } from '../routes/me.ts';
@@ -19,6 +23,12 @@ export function mountedRouters(config: Config): Array<[string, Router]> {
     ['/api/v1/auth', authRouter(config)],
     ['/api/v1/me', meRouter(config)],
     ['/api/v1/users', usersRouter(config)],
+    // Before the customers router, so /export and /import are not taken for ids.
+    ['/api/v1/customers', customersCsvRouter(config)],
+    ['/api/v1/customers', customersRouter(config)],
+    // Contacts and projects live under /customers/:id/... and at their own /contacts/:id and /projects/:id.
+    ['/api/v1', contactsRouter(config)],
+    ['/api/v1', projectsRouter(config)],
   ];
 }
 

@@ -1,9 +1,11 @@
 import type { Request, RequestHandler } from 'express';
 import jwt from 'jsonwebtoken';
 import { isValidObjectId } from 'mongoose';
+import { CustomerModel, canChange, canRead, type CustomerDocument } from '../models/customer.ts';
 import { UserModel, type Role } from '../models/user.ts';
 import type { Config } from './config.ts';
 import { HttpError } from './errors.ts';
+import { idParam } from './validate.ts';
 
 export type AuthUser = { id: string; email: string; name: string; role: Role; team: string };
 
@@ -69,4 +71,18 @@ export function authorize(...allowed: Role[]): RequestHandler {
 export function currentUser(req: Request): AuthUser {
   if (!req.user) throw unauthenticated('A Bearer access token is required.');
   return req.user;
+}
+
+/**
+ * The customer with this id if the user may read it ('read') or change it ('change'). A customer the user may not
+ * read answers 404, exactly as a missing one, so nobody learns what other teams hold; one they may read but not
+ * change answers 403.
+ */
+export async function customerFor(user: AuthUser, id: string | undefined, mode: 'read' | 'change'): Promise<CustomerDocument> {
+  const customer = await CustomerModel.findById(idParam(id, 'customer'));
+  if (!customer || !canRead(user, customer)) throw new HttpError(404, 'Not found', 'No customer with this id.');
+  if (mode === 'change' && !canChange(user, customer)) {
+    throw new HttpError(403, 'Forbidden', 'You may read this customer but not change it.');
+  }
+  return customer;
 }

@@ -1,0 +1,84 @@
+import { Schema, Types, model, type InferSchemaType } from 'mongoose';
+
+export const changeEntities = ['customer', 'contact', 'project'] as const;
+export const changeActions = ['created', 'updated', 'archived', 'restored', 'deleted', 'imported'] as const;
+
+// One entry of a customer's timeline: who changed which fields of the customer, a contact or a project.
+const changeSchema = new Schema(
+  {
+    customerId: { type: Schema.Types.ObjectId, ref: 'Customer', required: true },
+    entity: { type: String, required: true, enum: changeEntities },
+    entityId: { type: Schema.Types.ObjectId, required: true },
+    entityName: { type: String, default: '' },
+    action: { type: String, required: true, enum: changeActions },
+    actorId: { type: Schema.Types.ObjectId, ref: 'User', required: true },
+    actorName: { type: String, required: true },
+    at: { type: Date, required: true },
+    fields: {
+      type: [{ _id: false, field: { type: String, required: true }, old: Schema.Types.Mixed, new: Schema.Types.Mixed }],
+      default: [],
+    },
+  },
+  { versionKey: false },
+);
+
+// The timeline, newest first, paged by (at, _id).
+changeSchema.index({ customerId: 1, at: -1, _id: -1 });
+
+export type Change = InferSchemaType<typeof changeSchema>;
+export const ChangeModel = model('Change', changeSchema, 'changes');
+
+export type FieldChange = { field: string; old: unknown; new: unknown };
+
+const comparable = (v: unknown): string => JSON.stringify(v instanceof Date ? v.toISOString() : v ?? null);
+
+/**
+ * The fields that differ between two plain objects, nested objects flattened to dotted paths
+ * (`company.industry`); arrays compare whole. Bookkeeping fields are left out.
+ */
+export function diffFields(before: Record<string, unknown>, after: Record<string, unknown>, prefix = ''): FieldChange[] {
+  const ignored = new Set(['_id', 'id', '__v', 'createdAt', 'updatedAt', 'nameKey']);
+  const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
+  const changes: FieldChange[] = [];
+  for (const key of keys) {
+    if (!prefix && ignored.has(key)) continue;
+    const a = before[key];
+    const b = after[key];
+    const path = prefix ? `${prefix}.${key}` : key;
+    if (isPlainObject(a) || isPlainObject(b)) {
+      changes.push(...diffFields(isPlainObject(a) ? a : {}, isPlainObject(b) ? b : {}, path));
+    } else if (comparable(a) !== comparable(b)) {
+      changes.push({ field: path, old: plain(a), new: plain(b) });
+    }
+  }
+  return changes;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date) && !(v instanceof Types.ObjectId);
+}
+
+const plain = (v: unknown): unknown => (v instanceof Types.ObjectId ? String(v) : Array.isArray(v) ? v.map(plain) : v ?? null);
+
+export async function recordChange(entry: {
+  customerId: Types.ObjectId | string;
+  entity: (typeof changeEntities)[number];
+  entityId: Types.ObjectId | string;
+  entityName?: string;
+  action: (typeof changeActions)[number];
+  actor: { id: string; name: string };
+  fields?: FieldChange[];
+}): Promise<void> {
+  if (entry.action === 'updated' && !entry.fields?.length) return; // nothing changed, nothing to tell
+  await ChangeModel.create({
+    customerId: entry.customerId,
+    entity: entry.entity,
+    entityId: entry.entityId,
+    entityName: entry.entityName ?? '',
+    action: entry.action,
+    actorId: entry.actor.id,
+    actorName: entry.actor.name,
+    at: new Date(),
+    fields: entry.fields ?? [],
+  });
+}

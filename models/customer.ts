@@ -1,0 +1,136 @@
+import { Schema, Types, model, type HydratedDocument, type InferSchemaType } from 'mongoose';
+import type { AuthUser } from '../server/auth.ts';
+import { jsonOptions } from './json.ts';
+
+export const customerStatuses = ['prospect', 'active', 'dormant', 'lost'] as const;
+export const ownerships = ['public', 'private', 'state_owned', 'government', 'cooperative', 'other'] as const;
+
+const text = (max: number) => ({ type: String, trim: true, maxlength: max });
+
+const customerSchema = new Schema(
+  {
+    code: { type: String, required: true, trim: true, uppercase: true, maxlength: 40 },
+    name: { type: String, required: true, trim: true, maxlength: 200 },
+    // The name reduced to letters and digits without legal-form words, to spot the same company entered twice.
+    nameKey: { type: String, required: true },
+    status: { type: String, required: true, enum: customerStatuses, default: 'prospect' },
+    ownerId: { type: Schema.Types.ObjectId, ref: 'User', required: true },
+    accountTeam: { type: [{ type: Schema.Types.ObjectId, ref: 'User' }], default: [] },
+    parentId: { type: Schema.Types.ObjectId, ref: 'Customer', default: null },
+    tags: { type: [String], default: [] },
+    currency: { type: String, required: true, uppercase: true, match: /^[A-Z]{3}$/, default: 'USD' },
+    company: {
+      legalName: text(300),
+      industry: text(100),
+      region: text(100),
+      country: { type: String, uppercase: true, match: /^[A-Z]{2}$/ },
+      employees: { type: Number, min: 0 },
+      // Minor units of `currency`.
+      annualRevenue: { type: Number, min: 0 },
+      ownership: { type: String, enum: ownerships },
+      website: text(300),
+      address: text(500),
+      goals: text(4000),
+      painPoints: text(4000),
+      competitors: { type: [String], default: undefined },
+      decisionProcess: text(4000),
+      purchasingPreferences: text(4000),
+      paymentNotes: text(4000),
+    },
+    tierInputs: {
+      // Estimated yearly wallet, minor units of `currency`.
+      potential: { type: Number, min: 0 },
+      strategicValue: { type: Number, min: 1, max: 5 },
+    },
+    // Sum of the values of this customer's projects won in the last 365 days (models/project.ts keeps it current).
+    revenue12m: { type: Number, required: true, default: 0 },
+    archived: { type: Boolean, required: true, default: false },
+    archivedAt: { type: Date, default: null },
+  },
+  { timestamps: true, toJSON: jsonOptions(['nameKey']) },
+);
+
+// Create and CSV import find customers by code; codes are unique.
+customerSchema.index({ code: 1 }, { unique: true });
+// A manager's list: the customers they own or are on the team of.
+customerSchema.index({ ownerId: 1, _id: 1 });
+customerSchema.index({ accountTeam: 1 });
+// List sorts (keyset pagination on each sort key with _id as tie-breaker).
+customerSchema.index({ name: 1, _id: 1 });
+customerSchema.index({ updatedAt: -1, _id: -1 });
+customerSchema.index({ revenue12m: -1, _id: -1 });
+// List filters.
+customerSchema.index({ status: 1 });
+customerSchema.index({ 'company.industry': 1 });
+customerSchema.index({ 'company.region': 1 });
+customerSchema.index({ tags: 1 });
+// Group hierarchy: children of a parent, and the cycle check walking up.
+customerSchema.index({ parentId: 1 });
+// Possible-duplicate warning on create.
+customerSchema.index({ nameKey: 1 });
+
+export type Customer = InferSchemaType<typeof customerSchema>;
+export type CustomerDocument = HydratedDocument<Customer>;
+export const CustomerModel = model('Customer', customerSchema, 'customers');
+
+// Legal-form words that do not tell two companies apart ("Acme Ltd" and "ACME Limited" are one company).
+const legalForms = /\b(inc|incorporated|corp|corporation|co|company|ltd|limited|llc|plc|gmbh|ag|sa|srl|bv|nv|oy|ab|as|kk|pte|pty|group)\b/gu;
+const chineseLegalForms = /(股份有限公司|有限责任公司|有限公司|集团|公司)$/u;
+
+export function nameKeyOf(name: string): string {
+  return name
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(chineseLegalForms, '')
+    .replace(legalForms, ' ')
+    .replace(/[^\p{L}\p{N}]+/gu, '');
+}
+
+// --- access -------------------------------------------------------------------------------------------------------
+
+/** Managers see the customers they own or are on the account team of; executives and admins see all. */
+export function visibleTo(user: AuthUser): Record<string, unknown> {
+  if (user.role !== 'manager') return {};
+  const me = new Types.ObjectId(user.id);
+  return { $or: [{ ownerId: me }, { accountTeam: me }] };
+}
+
+type Access = { ownerId: Types.ObjectId | string; accountTeam?: Array<Types.ObjectId | string> | null };
+
+export function canRead(user: AuthUser, customer: Access): boolean {
+  return user.role !== 'manager' || isOwnerOrTeam(user, customer);
+}
+
+/** Admins change everything; a manager changes the customers they own or are on the team of; executives read only. */
+export function canChange(user: AuthUser, customer: Access): boolean {
+  return user.role === 'admin' || (user.role === 'manager' && isOwnerOrTeam(user, customer));
+}
+
+/** Only admins and the owner may hand the customer to someone else or change its team. */
+export function canAssign(user: AuthUser, customer: Access): boolean {
+  return user.role === 'admin' || String(customer.ownerId) === user.id;
+}
+
+/** Contacts' personal fields (email, phone, birthday, notes): the owner and team, executives and admins. */
+export function canSeePersonal(user: AuthUser, customer: Access): boolean {
+  return user.role !== 'manager' || isOwnerOrTeam(user, customer);
+}
+
+function isOwnerOrTeam(user: AuthUser, customer: Access): boolean {
+  return String(customer.ownerId) === user.id || (customer.accountTeam ?? []).some((id) => String(id) === user.id);
+}
+
+// --- hierarchy ----------------------------------------------------------------------------------------------------
+
+const MAX_DEPTH = 50;
+
+/** True when making `parentId` the parent of `customerId` would close a loop (the parent is the customer or below it). */
+export async function wouldCycle(customerId: string, parentId: string): Promise<boolean> {
+  let current: string | null = parentId;
+  for (let depth = 0; current && depth < MAX_DEPTH; depth++) {
+    if (current === customerId) return true;
+    const next: { parentId?: Types.ObjectId | null } | null = await CustomerModel.findById(current, { parentId: 1 }).lean();
+    current = next?.parentId ? String(next.parentId) : null;
+  }
+  return current !== null; // deeper than any real group: refuse rather than loop
+}

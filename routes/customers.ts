@@ -1,0 +1,163 @@
+import { Router, type Response } from 'express';
+import Joi from 'joi';
+import { recordChange, diffFields } from '../models/change.ts';
+import { CustomerModel, canAssign, nameKeyOf, wouldCycle, type CustomerDocument } from '../models/customer.ts';
+import { afterPosition, customerFilter, customerSorts, isPosition, positionOf, sortOf, type CustomerSort } from '../models/customer-query.ts';
+import { toPublicJson } from '../models/json.ts';
+import { UserModel } from '../models/user.ts';
+import { authenticate, authorize, currentUser, customerFor, type AuthUser } from '../server/auth.ts';
+import type { Config } from '../server/config.ts';
+import { HttpError, type FieldError } from '../server/errors.ts';
+import { etagOf, ifMatchVersion } from '../server/etag.ts';
+import { decodeCursor, pageKeys, toPage } from '../server/paging.ts';
+import { objectId, parse } from '../server/validate.ts';
+import { createCustomerSchema, patchCustomerSchema, type CustomerInput } from './customer-input.ts';
+
+export const customerFilterKeys = {
+  status: Joi.string().valid('prospect', 'active', 'dormant', 'lost'),
+  owner: Joi.alternatives(Joi.string().valid('me'), objectId()),
+  industry: Joi.string().trim().max(100),
+  region: Joi.string().trim().max(100),
+  tag: Joi.string().trim().lowercase().max(40),
+  parentId: objectId(),
+  q: Joi.string().trim().min(1).max(100),
+  includeArchived: Joi.boolean().default(false),
+};
+const listSchema = Joi.object({ ...pageKeys, ...customerFilterKeys, sort: Joi.string().valid(...customerSorts).default('name') });
+
+export function sendCustomer(res: Response, customer: CustomerDocument, status = 200, extra: Record<string, unknown> = {}) {
+  res.status(status).setHeader('ETag', etagOf(customer.__v ?? 0)).json({ ...customer.toJSON(), ...extra });
+}
+
+/** Owner and team members must be active users; answers the field errors, empty when all is well. */
+async function checkPeople(input: Partial<CustomerInput>): Promise<FieldError[]> {
+  const ids = [...(input.ownerId ? [input.ownerId] : []), ...(input.accountTeam ?? [])];
+  if (!ids.length) return [];
+  const found = new Set((await UserModel.find({ _id: { $in: ids }, active: true }, { _id: 1 }).lean()).map((u) => String(u._id)));
+  const errors: FieldError[] = [];
+  if (input.ownerId && !found.has(input.ownerId)) errors.push({ field: 'ownerId', message: 'ownerId must be an active user' });
+  (input.accountTeam ?? []).forEach((id, i) => {
+    if (!found.has(id)) errors.push({ field: `accountTeam.${i}`, message: `accountTeam.${i} must be an active user` });
+  });
+  return errors;
+}
+
+async function checkParent(user: AuthUser, customerId: string | undefined, parentId: string | null | undefined): Promise<FieldError[]> {
+  if (!parentId) return [];
+  const parent = await CustomerModel.findById(parentId, { ownerId: 1, accountTeam: 1 }).lean();
+  // A parent the caller cannot see is reported as missing, like any other customer of another team.
+  if (!parent || (user.role === 'manager' && ![String(parent.ownerId), ...parent.accountTeam.map(String)].includes(user.id))) {
+    return [{ field: 'parentId', message: 'parentId must be a customer you can see' }];
+  }
+  if (customerId && (await wouldCycle(customerId, parentId))) {
+    return [{ field: 'parentId', message: 'parentId cannot be the customer itself or one of its subsidiaries' }];
+  }
+  return [];
+}
+
+function rejectIfAny(errors: FieldError[]) {
+  if (errors.length) throw new HttpError(400, 'Validation failed', 'The request has invalid fields.', { errors });
+}
+
+/** Other customers with the same normalized name, named only when the caller may see them. */
+async function duplicateWarnings(user: AuthUser, customer: CustomerDocument) {
+  const twins = await CustomerModel.find({ nameKey: customer.nameKey, _id: { $ne: customer._id } }, { code: 1, name: 1, ownerId: 1, accountTeam: 1 }).limit(5).lean();
+  return twins.map((t) => (user.role !== 'manager' || String(t.ownerId) === user.id || t.accountTeam.some((m) => String(m) === user.id)
+    ? { type: 'possible-duplicate', message: `A customer with a similar name exists: ${t.name} (${t.code}).`, customerId: String(t._id), code: t.code, name: t.name }
+    : { type: 'possible-duplicate', message: 'A customer with a similar name exists in another team; check with an administrator before you go on.' }));
+}
+
+/** `{company: {industry: 'x'}}` to `{'company.industry': 'x'}`, so a PATCH changes only the fields it names. */
+function flatten(input: Record<string, unknown>, nested = new Set(['company', 'tierInputs'])): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(input)) {
+    if (nested.has(key) && value && typeof value === 'object') {
+      for (const [inner, v] of Object.entries(value)) out[`${key}.${inner}`] = v;
+    } else {
+      out[key] = value;
+    }
+  }
+  return out;
+}
+
+export function customersRouter(config: Config): Router {
+  const router = Router();
+  router.use(authenticate(config));
+
+  router.get('/', async (req, res) => {
+    const input = parse(listSchema, req.query);
+    const sort = input.sort as CustomerSort;
+    const after = decodeCursor(input.cursor, isPosition(sort));
+    const filter = customerFilter(currentUser(req), input);
+    const query = after ? { $and: [filter, afterPosition(sort, after)] } : filter;
+    const rows = await CustomerModel.find(query).sort(sortOf(sort)).limit(input.limit + 1).lean();
+    res.json(toPage(rows, input.limit, (row) => positionOf(sort, row), (row) => toPublicJson(row, ['nameKey'])));
+  });
+
+  router.post('/', authorize('admin', 'manager'), async (req, res) => {
+    const user = currentUser(req);
+    const input = parse(createCustomerSchema, req.body) as CustomerInput;
+    if (input.ownerId && input.ownerId !== user.id && user.role !== 'admin') {
+      throw new HttpError(403, 'Forbidden', 'Only admins create customers for another owner.');
+    }
+    rejectIfAny([...(await checkPeople(input)), ...(await checkParent(user, undefined, input.parentId))]);
+    const customer = await CustomerModel.create({ ...input, ownerId: input.ownerId ?? user.id, nameKey: nameKeyOf(input.name) });
+    await recordChange({ customerId: customer._id, entity: 'customer', entityId: customer._id, entityName: customer.name, action: 'created', actor: user });
+    const warnings = await duplicateWarnings(user, customer);
+    res.location(`${req.baseUrl}/${customer.id}`);
+    sendCustomer(res, customer, 201, warnings.length ? { warnings } : {});
+  });
+
+  router.get('/:id', async (req, res) => {
+    sendCustomer(res, await customerFor(currentUser(req), req.params.id, 'read'));
+  });
+
+  router.patch('/:id', async (req, res) => {
+    const user = currentUser(req);
+    const customer = await customerFor(user, req.params.id, 'change');
+    const input = parse(patchCustomerSchema, req.body) as Partial<CustomerInput>;
+    if ((input.ownerId !== undefined || input.accountTeam !== undefined) && !canAssign(user, customer)) {
+      throw new HttpError(403, 'Forbidden', 'Only the owner or an admin changes the owner or the account team.');
+    }
+    const version = ifMatchVersion(req);
+    if (version !== undefined && version !== customer.__v) throw staleError();
+    rejectIfAny([...(await checkPeople(input)), ...(await checkParent(user, customer.id, input.parentId))]);
+    const before = customer.toObject();
+    const set = flatten({ ...input, ...(input.name ? { nameKey: nameKeyOf(input.name) } : {}) });
+    // Conditional on the version read above, so a write that slipped in meanwhile is never overwritten.
+    const updated = await CustomerModel.findOneAndUpdate(
+      { _id: customer._id, __v: customer.__v },
+      { $set: set, $inc: { __v: 1 } },
+      { returnDocument: 'after', runValidators: true },
+    );
+    if (!updated) throw staleError();
+    await recordChange({
+      customerId: updated._id, entity: 'customer', entityId: updated._id, entityName: updated.name, action: 'updated', actor: user,
+      fields: diffFields(before, updated.toObject()),
+    });
+    sendCustomer(res, updated);
+  });
+
+  // Customers are never deleted: DELETE archives, and restore brings them back.
+  for (const [path, archived] of [['/:id', true], ['/:id/restore', false]] as const) {
+    router[archived ? 'delete' : 'post'](path, async (req, res) => {
+      const user = currentUser(req);
+      const customer = await customerFor(user, req.params.id, 'change');
+      if (customer.archived !== archived) {
+        customer.archived = archived;
+        customer.archivedAt = archived ? new Date() : null;
+        customer.increment();
+        await customer.save();
+        await recordChange({
+          customerId: customer._id, entity: 'customer', entityId: customer._id, entityName: customer.name,
+          action: archived ? 'archived' : 'restored', actor: user, fields: [{ field: 'archived', old: !archived, new: archived }],
+        });
+      }
+      sendCustomer(res, customer);
+    });
+  }
+
+  return router;
+}
+
+const staleError = () => new HttpError(412, 'Precondition failed', 'The customer changed since you read it; fetch it again and retry.');
