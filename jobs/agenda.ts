@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Config } from '../server/config.ts';
 import * as heartbeat from './heartbeat.ts';
+import * as revenue from './revenue.ts';
 
 export const workerName = `${hostname()}:${process.pid}`;
 
@@ -27,10 +28,12 @@ export type Worker = { agenda: Agenda; drain: (timeoutMs: number) => Promise<voi
 export async function startWorker(config: Config, log: Logger): Promise<Worker> {
   const agenda = createAgenda(config);
   heartbeat.define(agenda, workerName);
+  revenue.define(agenda);
   agenda.on('fail', (err: Error, job: { attrs: { name: string } }) => log.error({ err, job: job.attrs.name }, 'job failed'));
   agenda.on('error', (err: Error) => log.error({ err }, 'job queue error'));
   await agenda.start();
   await heartbeat.schedule(agenda, config);
+  await revenue.schedule(agenda);
   log.info({ worker: workerName }, 'job worker started');
   return {
     agenda,

@@ -4,6 +4,7 @@ import { recordChange, diffFields } from '../models/change.ts';
 import { CustomerModel, canAssign, nameKeyOf, wouldCycle, type CustomerDocument } from '../models/customer.ts';
 import { afterPosition, customerFilter, customerSorts, isPosition, positionOf, sortOf, type CustomerSort } from '../models/customer-query.ts';
 import { toPublicJson } from '../models/json.ts';
+import { ProjectModel } from '../models/project.ts';
 import { UserModel } from '../models/user.ts';
 import { authenticate, authorize, currentUser, customerFor, type AuthUser } from '../server/auth.ts';
 import type { Config } from '../server/config.ts';
@@ -53,6 +54,12 @@ async function checkParent(user: AuthUser, customerId: string | undefined, paren
     return [{ field: 'parentId', message: 'parentId cannot be the customer itself or one of its subsidiaries' }];
   }
   return [];
+}
+
+// revenue12m sums project values in the customer's currency, so it cannot change under existing projects.
+async function checkCurrency(customer: CustomerDocument, currency: string | undefined): Promise<FieldError[]> {
+  if (!currency || currency === customer.currency || !(await ProjectModel.exists({ customerId: customer._id }))) return [];
+  return [{ field: 'currency', message: 'currency cannot change while the customer has projects' }];
 }
 
 function rejectIfAny(errors: FieldError[]) {
@@ -121,7 +128,11 @@ export function customersRouter(config: Config): Router {
     }
     const version = ifMatchVersion(req);
     if (version !== undefined && version !== customer.__v) throw staleError();
-    rejectIfAny([...(await checkPeople(input)), ...(await checkParent(user, customer.id, input.parentId))]);
+    rejectIfAny([
+      ...(await checkPeople(input)),
+      ...(await checkParent(user, customer.id, input.parentId)),
+      ...(await checkCurrency(customer, input.currency)),
+    ]);
     const before = customer.toObject();
     const set = flatten({ ...input, ...(input.name ? { nameKey: nameKeyOf(input.name) } : {}) });
     // Conditional on the version read above, so a write that slipped in meanwhile is never overwritten.

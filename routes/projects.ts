@@ -1,12 +1,172 @@
-import { Router } from 'express';
-import { authenticate } from '../server/auth.ts';
+import { Router, type Response } from 'express';
+import Joi from 'joi';
+import { Types } from 'mongoose';
+import { diffFields, recordChange } from '../models/change.ts';
+import { CustomerModel, visibleTo, type CustomerDocument } from '../models/customer.ts';
+import { toPublicJson } from '../models/json.ts';
+import {
+  ProjectModel, isStageProblem, nextStage, projectStages, refreshRevenue12m, type ProjectDocument, type ProjectStage,
+} from '../models/project.ts';
+import { UserModel } from '../models/user.ts';
+import { authenticate, currentUser, customerFor, type AuthUser } from '../server/auth.ts';
 import type { Config } from '../server/config.ts';
+import { HttpError, type FieldError } from '../server/errors.ts';
+import { etagOf, ifMatchVersion } from '../server/etag.ts';
+import { decodeCursor, pageKeys, toPage } from '../server/paging.ts';
+import { idParam, objectId, parse } from '../server/validate.ts';
+
+const fields = {
+  name: Joi.string().trim().min(1).max(200),
+  stage: Joi.string().valid(...projectStages),
+  value: Joi.number().integer().min(0).max(Number.MAX_SAFE_INTEGER).strict()
+    .messages({ 'number.base': '{#label} must be an integer in minor units of the currency' }),
+  currency: Joi.string().trim().uppercase().pattern(/^[A-Z]{3}$/).messages({ 'string.pattern.base': '{#label} must be a three-letter ISO 4217 code' }),
+  expectedCloseDate: Joi.date().iso().allow(null),
+  wonAt: Joi.date().iso().max('now').messages({ 'date.max': '{#label} cannot be in the future' }),
+  ownerId: objectId(),
+  products: Joi.array().items(Joi.string().trim().min(1).max(100)).max(50).unique(),
+};
+
+type ProjectInput = {
+  name: string; stage?: ProjectStage; value?: number; currency?: string; expectedCloseDate?: Date | null; wonAt?: Date;
+  ownerId?: string; products?: string[];
+};
+
+const createSchema = Joi.object<ProjectInput>({ ...fields, name: fields.name.required() });
+const patchSchema = Joi.object<Partial<ProjectInput>>(fields).min(1);
+const pageSchema = Joi.object<{ limit: number; cursor?: string }>(pageKeys);
+const listSchema = Joi.object<{ limit: number; cursor?: string; stage?: ProjectStage; owner?: string; customerId?: string }>({
+  ...pageKeys,
+  stage: fields.stage,
+  owner: Joi.alternatives(Joi.string().valid('me'), objectId()),
+  customerId: objectId(),
+});
+
+// Newest first, paged by _id: rows added between pages fall before the cursor and never shift later pages.
+const isPosition = (p: Record<string, unknown>) => typeof p.id === 'string' && /^[0-9a-f]{24}$/.test(p.id);
+const before = (cursor: string | undefined): Record<string, unknown> => {
+  const after = decodeCursor(cursor, isPosition);
+  return after ? { _id: { $lt: new Types.ObjectId(after.id as string) } } : {};
+};
+
+const projectNotFound = () => new HttpError(404, 'Not found', 'No project with this id.');
+const staleError = () => new HttpError(412, 'Precondition failed', 'The project changed since you read it; fetch it again and retry.');
+
+function sendProject(res: Response, project: ProjectDocument, status = 200) {
+  res.status(status).setHeader('ETag', etagOf(project.__v ?? 0)).json(project.toJSON());
+}
+
+/** The project and its customer, if the user may read or change that customer; otherwise 404 exactly as for a missing project. */
+async function projectFor(user: AuthUser, id: string | undefined, mode: 'read' | 'change') {
+  const project = await ProjectModel.findById(idParam(id, 'project'));
+  if (!project) throw projectNotFound();
+  const customer = await customerFor(user, String(project.customerId), mode).catch((err: unknown) => {
+    throw err instanceof HttpError && err.status === 404 ? projectNotFound() : err;
+  });
+  return { project, customer };
+}
+
+/**
+ * The stage, wonAt and currency the write leads to, after checking the rules that need the stored project and its
+ * customer: the stage table, money in the customer's currency, an active owner.
+ */
+async function checkRules(input: Partial<ProjectInput>, customer: CustomerDocument, project?: ProjectDocument) {
+  const errors: FieldError[] = [];
+  const stage = nextStage(project ? { stage: project.stage, wonAt: project.wonAt ?? null } : undefined, input);
+  if (isStageProblem(stage)) errors.push(stage);
+  if (input.currency !== undefined && input.currency !== customer.currency) {
+    errors.push({ field: 'currency', message: `currency must be the customer's currency, ${customer.currency}: revenue is summed in it` });
+  }
+  if (input.ownerId && !(await UserModel.exists({ _id: input.ownerId, active: true }))) {
+    errors.push({ field: 'ownerId', message: 'ownerId must be an active user' });
+  }
+  if (errors.length || isStageProblem(stage)) throw new HttpError(400, 'Validation failed', 'The request has invalid fields.', { errors });
+  return { ...stage, currency: customer.currency };
+}
 
 // Shares its mount point with other routers, so authentication is attached per route, not with router.use:
 // a request for a path no router has must still reach the 404 handler.
 export function projectsRouter(config: Config): Router {
   const router = Router();
   const auth = authenticate(config);
-  void auth;
+
+  router.get('/customers/:id/projects', auth, async (req, res) => {
+    const customer = await customerFor(currentUser(req), String(req.params.id), 'read');
+    const input = parse(pageSchema, req.query);
+    const rows = await ProjectModel.find({ customerId: customer._id, ...before(input.cursor) }).sort({ _id: -1 }).limit(input.limit + 1).lean();
+    res.json(toPage(rows, input.limit, (r) => ({ id: String(r._id) }), (r) => toPublicJson(r)));
+  });
+
+  router.post('/customers/:id/projects', auth, async (req, res) => {
+    const user = currentUser(req);
+    const customer = await customerFor(user, String(req.params.id), 'change');
+    const input = parse(createSchema, req.body);
+    const derived = await checkRules(input, customer);
+    const project = await ProjectModel.create({ ...input, ...derived, customerId: customer._id, ownerId: input.ownerId ?? user.id });
+    await recordChange({ customerId: customer._id, entity: 'project', entityId: project._id, entityName: project.name, action: 'created', actor: user });
+    await refreshRevenue12m(customer._id);
+    res.location(`${req.baseUrl}/projects/${project.id}`);
+    sendProject(res, project, 201);
+  });
+
+  router.get('/projects', auth, async (req, res) => {
+    const user = currentUser(req);
+    const input = parse(listSchema, req.query);
+    const and: Record<string, unknown>[] = [];
+    // Access first, from ids the database gave us, so no other condition can widen it.
+    if (user.role === 'manager') {
+      const visible = await CustomerModel.find(visibleTo(user), { _id: 1 }).lean();
+      and.push({ customerId: { $in: visible.map((c) => c._id) } });
+    }
+    if (input.customerId) and.push({ customerId: new Types.ObjectId(input.customerId) });
+    if (input.stage) and.push({ stage: input.stage });
+    if (input.owner) and.push({ ownerId: new Types.ObjectId(input.owner === 'me' ? user.id : input.owner) });
+    and.push(before(input.cursor));
+    const conditions = and.filter((c) => Object.keys(c).length > 0);
+    const rows = await ProjectModel.find(conditions.length ? { $and: conditions } : {}).sort({ _id: -1 }).limit(input.limit + 1).lean();
+    res.json(toPage(rows, input.limit, (r) => ({ id: String(r._id) }), (r) => toPublicJson(r)));
+  });
+
+  router.get('/projects/:id', auth, async (req, res) => {
+    const { project } = await projectFor(currentUser(req), String(req.params.id), 'read');
+    sendProject(res, project);
+  });
+
+  router.patch('/projects/:id', auth, async (req, res) => {
+    const user = currentUser(req);
+    const { project, customer } = await projectFor(user, String(req.params.id), 'change');
+    const input = parse(patchSchema, req.body);
+    const version = ifMatchVersion(req);
+    if (version !== undefined && version !== project.__v) throw staleError();
+    const derived = await checkRules(input, customer, project);
+    const previous = project.toObject();
+    // Conditional on the version read above, so a write that slipped in meanwhile is never overwritten.
+    const updated = await ProjectModel.findOneAndUpdate(
+      { _id: project._id, __v: project.__v },
+      { $set: { ...input, ...derived }, $inc: { __v: 1 } },
+      { returnDocument: 'after', runValidators: true },
+    );
+    if (!updated) throw staleError();
+    await recordChange({
+      customerId: customer._id, entity: 'project', entityId: updated._id, entityName: updated.name, action: 'updated', actor: user,
+      fields: diffFields(previous, updated.toObject()),
+    });
+    await refreshRevenue12m(customer._id);
+    sendProject(res, updated);
+  });
+
+  // A project is really deleted; its customer stays exactly as it was, apart from the revenue the project brought.
+  router.delete('/projects/:id', auth, async (req, res) => {
+    const user = currentUser(req);
+    const { project, customer } = await projectFor(user, String(req.params.id), 'change');
+    const version = ifMatchVersion(req);
+    if (version !== undefined && version !== project.__v) throw staleError();
+    const { deletedCount } = await ProjectModel.deleteOne({ _id: project._id, ...(version === undefined ? {} : { __v: version }) });
+    if (!deletedCount) throw version === undefined ? projectNotFound() : staleError();
+    await recordChange({ customerId: customer._id, entity: 'project', entityId: project._id, entityName: project.name, action: 'deleted', actor: user });
+    await refreshRevenue12m(customer._id);
+    res.status(204).end();
+  });
+
   return router;
 }

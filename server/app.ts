@@ -8,6 +8,7 @@ import { contactsRouter } from '../routes/contacts.ts';
 import { customersRouter } from '../routes/customers.ts';
 import { customersCsvRouter } from '../routes/customers-csv.ts';
 import { projectsRouter } from '../routes/projects.ts';
+import { timelineRouter } from '../routes/timeline.ts';
 import { docsRouter } from '../routes/docs.ts';
 import { healthRouter } from '../routes/health.ts';
 import { meRouter } from '../routes/me.ts';
@@ -23,8 +24,9 @@ export function mountedRouters(config: Config): Array<[string, Router]> {
     ['/api/v1/auth', authRouter(config)],
     ['/api/v1/me', meRouter(config)],
     ['/api/v1/users', usersRouter(config)],
-    // Before the customers router, so /export and /import are not taken for ids.
+    // Before the customers router (which authenticates everything under it), with authentication per route.
     ['/api/v1/customers', customersCsvRouter(config)],
+    ['/api/v1/customers', timelineRouter(config)],
     ['/api/v1/customers', customersRouter(config)],
     // Contacts and projects live under /customers/:id/... and at their own /contacts/:id and /projects/:id.
     ['/api/v1', contactsRouter(config)],

@@ -45,3 +45,14 @@ export function expectProblem(res: request.Response, status: number) {
   if (body.status !== status || !body.type || !body.title) throw new Error(`not a problem document: ${res.text}`);
   return body;
 }
+
+let customerSeq = 0;
+export const uniqueCode = (prefix = 'C') => `${prefix}-${Date.now().toString(36)}-${(customerSeq++).toString(36)}`.toUpperCase();
+
+/** Creates a customer through the API as `owner` (a manager or an admin) and answers its JSON. */
+export async function createCustomer(owner: TestUser, fields: Record<string, unknown> = {}) {
+  const res = await api().post('/api/v1/customers').set(bearer(owner))
+    .send({ code: uniqueCode(), name: `Customer ${uniqueCode('N')}`, ...fields });
+  if (res.status !== 201) throw new Error(`createCustomer: ${res.status} ${res.text}`);
+  return res.body as { id: string; code: string; name: string; ownerId: string; accountTeam: string[]; [key: string]: unknown };
+}

@@ -93,8 +93,29 @@ export const customersPart: Part = {
         responses: { 200: { description: 'Restored', content: json(ref('Customer')) }, 401: errors[401], 403: errors[403], 404: notFound },
       },
     },
+    '/api/v1/customers/{id}/timeline': {
+      parameters: [idParam],
+      get: {
+        tags: ['customers'], summary: 'Who changed what of the customer, its contacts and projects, newest first', security: secured,
+        parameters: pageParams,
+        responses: { 200: { description: 'A page of changes', content: json(page('Change')) }, 400: errors[400], 401: errors[401], 404: notFound },
+      },
+    },
   },
   schemas: {
+    Change: {
+      type: 'object', required: ['id', 'customerId', 'entity', 'entityId', 'action', 'actorId', 'actorName', 'at', 'fields'],
+      properties: {
+        id: objectIdSchema, customerId: objectIdSchema, entity: { enum: ['customer', 'contact', 'project'] }, entityId: objectIdSchema,
+        entityName: { type: 'string' }, action: { enum: ['created', 'updated', 'archived', 'restored', 'deleted', 'imported'] },
+        actorId: objectIdSchema, actorName: { type: 'string' }, at: { type: 'string', format: 'date-time' },
+        fields: {
+          type: 'array',
+          description: "changed fields with old and new values; contacts' personal fields read [hidden] for those who may not see them",
+          items: { type: 'object', required: ['field'], properties: { field: { type: 'string' }, old: {}, new: {} } },
+        },
+      },
+    },
     CustomerCreate: { type: 'object', additionalProperties: false, required: ['code', 'name'], properties: writable },
     CustomerPatch: { type: 'object', additionalProperties: false, minProperties: 1, properties: writable },
     Customer: {
