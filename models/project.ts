@@ -1,5 +1,6 @@
 import { Schema, Types, model, type AnyBulkWriteOperation, type HydratedDocument, type InferSchemaType } from 'mongoose';
 import { CustomerModel } from './customer.ts';
+import { bulkWriteInChunks } from './engine.ts';
 import { jsonOptions } from './json.ts';
 
 export const projectStages = ['lead', 'qualified', 'proposal', 'negotiation', 'won', 'lost', 'delivering', 'closed'] as const;
@@ -136,6 +137,5 @@ export async function refreshAllRevenue12m(now = new Date()): Promise<number> {
       },
     }));
   if (!operations.length) return 0;
-  const result = await CustomerModel.bulkWrite(operations, { ordered: false });
-  return result.modifiedCount;
+  return bulkWriteInChunks(CustomerModel, operations);
 }

@@ -94,6 +94,7 @@ function printBanner(url: string, created: Awaited<ReturnType<typeof bootstrapUs
     `  Database:  ${database.embedded ? `embedded FerretDB at ${database.uri}` : 'MONGODB_URI'}`,
   ];
   if (created.admin) lines.push(`  Created the first admin ${created.admin} (password from ADMIN_PASSWORD).`);
+  if (created.demoCustomers) lines.push(`  Loaded a demo book of ${created.demoCustomers} customers with contacts and projects.`);
   if (created.demo.length) {
     lines.push('  Demo logins (POST /api/v1/auth/login):');
     for (const d of created.demo) lines.push(`    ${d.role.padEnd(9)} ${d.email.padEnd(18)} ${d.password}`);

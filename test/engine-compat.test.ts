@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import mongoose from 'mongoose';
 import type { Collection, Document } from 'mongodb';
-import { isDuplicateKeyError, sumBy } from '../models/engine.ts';
+import { bulkWriteInChunks, isDuplicateKeyError, sumBy } from '../models/engine.ts';
 
 // The database features the project relies on, exercised directly, so that a change of engine
 // (FerretDB version, backend, or MongoDB) that breaks one of them fails here first and plainly.
@@ -113,6 +113,14 @@ describe('database engine compatibility', () => {
     expect((await c.find({}, { projection: { _id: 0 } }).sort({ k: 1 }).toArray())).to.deep.equal([
       { k: 1, tier: 'A' }, { k: 2, tier: 'C' }, { k: 3, tier: 'B' },
     ]);
+  });
+
+  it('bulkWriteInChunks applies 150 updates (FerretDB 1.24 hangs on one bulkWrite of 100 or more)', async () => {
+    const Probe = mongoose.models.CompatBulk ?? mongoose.model('CompatBulk', new mongoose.Schema({ n: Number, v: Number }), `compat_bulk_${Date.now()}`);
+    const docs = await Probe.insertMany(Array.from({ length: 150 }, (_, n) => ({ n, v: 0 })));
+    const modified = await bulkWriteInChunks(Probe, docs.map((d) => ({ updateOne: { filter: { _id: d._id }, update: { $set: { v: 1 } } } })));
+    expect(modified).to.equal(150);
+    expect(await Probe.countDocuments({ v: 1 })).to.equal(150);
   });
 
   it('matches case-insensitive regexes on Unicode names', async () => {

@@ -1,3 +1,81 @@
-import type { Part } from './common.ts';
+import { csvColumns } from '../../models/customer-csv.ts';
+import { errors, json, problem, ref, secured, type Part } from './common.ts';
+import { customersPart } from './customers.ts';
 
-export const customersCsvPart: Part = { paths: {}, schemas: {} };
+const columns = csvColumns.join(',');
+
+// The export takes the list's filters, without its paging and sort.
+const listParameters = (customersPart.paths['/api/v1/customers'] as { get: { parameters: Array<{ name: string }> } }).get.parameters;
+const filterParameters = listParameters.filter((p) => !['limit', 'cursor', 'sort'].includes(p.name));
+
+const csv = (description: string) => ({ 'text/csv': { schema: { type: 'string', description } } });
+
+export const customersCsvPart: Part = {
+  paths: {
+    '/api/v1/customers/export': {
+      get: {
+        tags: ['customers'], summary: 'Download the customers you may see as CSV (UTF-8 with BOM, sorted by name)', security: secured,
+        parameters: filterParameters,
+        responses: {
+          200: {
+            description: `One row per customer. Columns: ${columns}. Lists are joined with \`;\`, people are e-mail addresses, the parent `
+              + 'is its code; a text cell starting with = + - @, tab or CR is prefixed with an apostrophe so spreadsheets do not run it.',
+            headers: { 'Content-Disposition': { description: 'attachment; filename="customers-YYYY-MM-DD.csv"', schema: { type: 'string' } } },
+            content: csv('CSV with a header row'),
+          },
+          400: errors[400], 401: errors[401],
+        },
+      },
+    },
+    '/api/v1/customers/import': {
+      post: {
+        tags: ['customers'], summary: 'Create or update customers by code from CSV (managers and admins)', security: secured,
+        description: 'Takes the export\'s columns (`code` and `name` required; `revenue12m` and `archived` are ignored). '
+          + 'A column left out keeps the stored value; an empty cell clears it, except status, currency and ownerEmail which keep it. '
+          + 'Every row is checked before anything is written: if one is bad, nothing is written.',
+        parameters: [{ name: 'dryRun', in: 'query', description: 'check only, write nothing', schema: { type: 'boolean', default: false } }],
+        requestBody: { required: true, content: csv(`CSV with a header row naming some of: ${columns}`) },
+        responses: {
+          200: { description: 'Imported (or, with dryRun, what would be)', content: json(ref('CustomerImportResult')) },
+          400: { description: 'Bad rows; `errors` lists each with its line (the header is line 1); nothing was written', content: { 'application/problem+json': { schema: ref('CustomerImportProblem') } } },
+          401: errors[401], 403: errors[403],
+          409: problem('Some customers changed while the import ran; those are named and were not written, the other rows were'),
+          413: problem('The file is larger than 5 MB'),
+          415: problem('The body is not text/csv'),
+        },
+      },
+    },
+  },
+  schemas: {
+    CustomerImportResult: {
+      type: 'object', required: ['dryRun', 'created', 'updated', 'unchanged', 'rows'],
+      properties: {
+        dryRun: { type: 'boolean' }, created: { type: 'integer' }, updated: { type: 'integer' }, unchanged: { type: 'integer' },
+        rows: {
+          type: 'array',
+          items: {
+            type: 'object', required: ['line', 'code', 'action'],
+            properties: {
+              line: { type: 'integer' }, code: { type: 'string' }, action: { enum: ['created', 'updated', 'unchanged'] },
+              id: { type: 'string', pattern: '^[0-9a-f]{24}$', description: 'absent for a new customer in a dry run' },
+            },
+          },
+        },
+      },
+    },
+    CustomerImportProblem: {
+      allOf: [ref('Problem'), {
+        type: 'object',
+        properties: {
+          errors: {
+            type: 'array',
+            items: {
+              type: 'object', required: ['line', 'field', 'message'],
+              properties: { line: { type: 'integer' }, field: { type: 'string', description: 'the column, empty for the row as a whole' }, message: { type: 'string' } },
+            },
+          },
+        },
+      }],
+    },
+  },
+};

@@ -87,6 +87,7 @@ describe('the service as a process', function () {
     const dbPort = Number((await first.waitFor(/embedded FerretDB at mongodb:\/\/127\.0\.0\.1:(\d+)\//))[1]);
     expect(first.output()).to.include('/docs');
     expect(first.output()).to.match(/manager\s+anna@demo\.local\s+demo-anna-2026/);
+    expect(first.output()).to.include('Loaded a demo book of 300 customers');
     expect(await until(async () => (await readyStatus(url)) === 200)).to.equal(true);
 
     const login = await loginAt(url, 'anna@demo.local', 'demo-anna-2026');
@@ -107,7 +108,10 @@ describe('the service as a process', function () {
     const admin = await loginAt(url2, 'admin@demo.local', 'demo-admin-2026');
     const adminToken = ((await admin.json()) as { accessToken: string }).accessToken;
     const users = (await (await fetch(`${url2}/api/v1/users`, { headers: { authorization: `Bearer ${adminToken}` } })).json()) as { items: unknown[] };
-    expect(users.items).to.have.length(4);
+    expect(users.items).to.have.length(5);
+    const book = (await (await fetch(`${url2}/api/v1/customers?limit=200`, { headers: { authorization: `Bearer ${adminToken}` } })).json()) as { items: unknown[] };
+    expect(book.items).to.have.length(200);
+    expect(second.output()).to.not.include('Loaded a demo book');
     expect(await stop(second)).to.equal(0);
   });
 
