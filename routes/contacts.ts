@@ -30,7 +30,7 @@ const fields = {
   notes: text(4000),
   birthday: Joi.string().trim().custom((day: string, helpers) => (isBirthday(day) ? day : helpers.error('any.invalid')))
     .allow(null).messages({ 'any.invalid': '{#label} must be a past date as YYYY-MM-DD' }),
-  email: Joi.string().trim().lowercase().max(254).email().allow(''),
+  email: Joi.string().trim().lowercase().max(254).email({ tlds: false }).allow(''), // no TLD list: company domains such as corp.local or acme.example are real addresses here
   phone: Joi.string().trim().max(40).allow('').pattern(/^\+?[\d\s().\/-]{3,30}(?:\s*(?:x|ext\.?)\s*\d{1,6})?$/i)
     .messages({ 'string.pattern.base': '{#label} must be a phone number: digits, spaces, + ( ) . / - and an optional extension' }),
   ownerId: objectId().allow(null),

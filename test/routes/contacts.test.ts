@@ -313,3 +313,15 @@ describe('DELETE /api/v1/contacts/:id', () => {
     await api().delete(contactUrl(w.contact._id)).set(bearer(w.owner)).set('If-Match', '"1"').expect(204);
   });
 });
+
+describe('contact e-mail addresses', () => {
+  it('accepts company domains outside the public TLD list, such as acme.example or corp.local', async () => {
+    const owner = await createUser();
+    const customer = await api().post('/api/v1/customers').set(bearer(owner)).send({ code: `MAIL-${randomUUID().slice(0, 8)}`, name: 'Mail Co' }).expect(201);
+    for (const email of ['lena.vogel@acme.example', 'it@corp.local']) {
+      const res = await api().post(`/api/v1/customers/${customer.body.id}/contacts`).set(bearer(owner)).send({ name: 'Lena Vogel', email }).expect(201);
+      expect((await ContactModel.findById(res.body.id).lean())!.email).to.equal(email);
+    }
+    expectProblem(await api().post(`/api/v1/customers/${customer.body.id}/contacts`).set(bearer(owner)).send({ name: 'X', email: 'not-an-address' }), 400);
+  });
+});
