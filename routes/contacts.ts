@@ -7,7 +7,7 @@ import {
 } from '../models/contact.ts';
 import { canSeePersonal } from '../models/customer.ts';
 import { UserModel } from '../models/user.ts';
-import { authenticate, currentUser, customerFor, type AuthUser } from '../server/auth.ts';
+import { authenticate, currentUser, customerFor, type AuthUser, customerRecordFor } from '../server/auth.ts';
 import type { Config } from '../server/config.ts';
 import { HttpError, type FieldError } from '../server/errors.ts';
 import { etagOf, ifMatchVersion } from '../server/etag.ts';
@@ -58,12 +58,8 @@ function sendContact(res: Response, contact: ContactDocument, showPersonal: bool
 
 /** The contact and its customer, if the user may read or change that customer; otherwise 404 exactly as for a missing contact. */
 async function contactFor(user: AuthUser, id: string | undefined, mode: 'read' | 'change') {
-  const contact = await ContactModel.findById(idParam(id, 'contact'));
-  if (!contact) throw contactNotFound();
-  const customer = await customerFor(user, String(contact.customerId), mode).catch((err: unknown) => {
-    throw err instanceof HttpError && err.status === 404 ? contactNotFound() : err;
-  });
-  return { contact, customer };
+  const { record, customer } = await customerRecordFor(user, 'contact', () => ContactModel.findById(idParam(id, 'contact')).exec(), mode);
+  return { contact: record, customer };
 }
 
 /** The links a contact holds to others: its manager at the customer and its owner on our side. */

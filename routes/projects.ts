@@ -8,7 +8,7 @@ import {
   ProjectModel, isStageProblem, nextStage, projectStages, refreshRevenue12m, type ProjectDocument, type ProjectStage,
 } from '../models/project.ts';
 import { UserModel } from '../models/user.ts';
-import { authenticate, currentUser, customerFor, type AuthUser } from '../server/auth.ts';
+import { authenticate, currentUser, customerFor, type AuthUser, customerRecordFor } from '../server/auth.ts';
 import type { Config } from '../server/config.ts';
 import { HttpError, type FieldError } from '../server/errors.ts';
 import { etagOf, ifMatchVersion } from '../server/etag.ts';
@@ -58,12 +58,8 @@ function sendProject(res: Response, project: ProjectDocument, status = 200) {
 
 /** The project and its customer, if the user may read or change that customer; otherwise 404 exactly as for a missing project. */
 async function projectFor(user: AuthUser, id: string | undefined, mode: 'read' | 'change') {
-  const project = await ProjectModel.findById(idParam(id, 'project'));
-  if (!project) throw projectNotFound();
-  const customer = await customerFor(user, String(project.customerId), mode).catch((err: unknown) => {
-    throw err instanceof HttpError && err.status === 404 ? projectNotFound() : err;
-  });
-  return { project, customer };
+  const { record, customer } = await customerRecordFor(user, 'project', () => ProjectModel.findById(idParam(id, 'project')).exec(), mode);
+  return { project: record, customer };
 }
 
 /**

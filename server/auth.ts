@@ -86,3 +86,19 @@ export async function customerFor(user: AuthUser, id: string | undefined, mode: 
   }
   return customer;
 }
+
+/**
+ * A record that belongs to a customer (a contact, a project) together with that customer, if the user may read or
+ * change the customer. A record of a customer the user may not read answers the same 404 as a missing record.
+ */
+export async function customerRecordFor<D extends { customerId: unknown }>(
+  user: AuthUser, what: string, load: () => Promise<D | null>, mode: 'read' | 'change',
+): Promise<{ record: D; customer: CustomerDocument }> {
+  const notFound = () => new HttpError(404, 'Not found', `No ${what} with this id.`);
+  const record = await load();
+  if (!record) throw notFound();
+  const customer = await customerFor(user, String(record.customerId), mode).catch((err: unknown) => {
+    throw err instanceof HttpError && err.status === 404 ? notFound() : err;
+  });
+  return { record, customer };
+}
