@@ -57,3 +57,10 @@ export async function userByCredentials(email: string, password: string): Promis
   const ok = await verifyPassword(password, user?.passwordHash ?? (await dummyHash));
   return user && ok && user.active ? user : undefined;
 }
+
+/** Which of these ids are active users; owner and team fields accept only those. */
+export async function activeUserIds(ids: readonly string[]): Promise<Set<string>> {
+  if (!ids.length) return new Set();
+  const found = await UserModel.find({ _id: { $in: ids }, active: true }, { _id: 1 }).lean();
+  return new Set(found.map((u) => String(u._id)));
+}

@@ -6,11 +6,11 @@ import {
   ContactModel, attitudes, contactView, decisionRoles, detachReports, isBirthday, reportsToProblem, type ContactDocument,
 } from '../models/contact.ts';
 import { canSeePersonal } from '../models/customer.ts';
-import { UserModel } from '../models/user.ts';
+import { activeUserIds } from '../models/user.ts';
 import { authenticate, currentUser, customerFor, type AuthUser, customerRecordFor } from '../server/auth.ts';
 import type { Config } from '../server/config.ts';
 import { HttpError, type FieldError } from '../server/errors.ts';
-import { etagOf, ifMatchVersion } from '../server/etag.ts';
+import { etagOf, ifMatchVersion, staleError } from '../server/etag.ts';
 import { decodeCursor, pageKeys, toPage } from '../server/paging.ts';
 import { idParam, objectId, parse } from '../server/validate.ts';
 
@@ -50,7 +50,6 @@ const listSchema = Joi.object<{ limit: number; cursor?: string }>(pageKeys);
 const isPosition = (p: Record<string, unknown>) => typeof p.n === 'string' && typeof p.id === 'string' && /^[0-9a-f]{24}$/.test(p.id);
 
 const contactNotFound = () => new HttpError(404, 'Not found', 'No contact with this id.');
-const staleError = () => new HttpError(412, 'Precondition failed', 'The contact changed since you read it; fetch it again and retry.');
 
 function sendContact(res: Response, contact: ContactDocument, showPersonal: boolean, status = 200) {
   res.status(status).setHeader('ETag', etagOf(contact.__v ?? 0)).json(contactView(contact.toObject(), showPersonal));
@@ -69,7 +68,7 @@ async function checkLinks(input: Partial<ContactInput>, customerId: string, cont
     const problem = await reportsToProblem(customerId, contactId, input.reportsToId);
     if (problem) errors.push({ field: 'reportsToId', message: problem });
   }
-  if (input.ownerId && !(await UserModel.exists({ _id: input.ownerId, active: true }))) {
+  if (input.ownerId && !(await activeUserIds([input.ownerId])).has(input.ownerId)) {
     errors.push({ field: 'ownerId', message: 'ownerId must be an active user' });
   }
   if (errors.length) throw new HttpError(400, 'Validation failed', 'The request has invalid fields.', { errors });
@@ -118,7 +117,7 @@ export function contactsRouter(config: Config): Router {
     const { contact, customer } = await contactFor(user, String(req.params.id), 'change');
     const input = parse(patchSchema, req.body);
     const version = ifMatchVersion(req);
-    if (version !== undefined && version !== contact.__v) throw staleError();
+    if (version !== undefined && version !== contact.__v) throw staleError('contact');
     await checkLinks(input, customer.id, contact.id);
     const before = contact.toObject();
     // Conditional on the version read above, so a write that slipped in meanwhile is never overwritten.
@@ -127,7 +126,7 @@ export function contactsRouter(config: Config): Router {
       { $set: input, $inc: { __v: 1 } },
       { returnDocument: 'after', runValidators: true },
     );
-    if (!updated) throw staleError();
+    if (!updated) throw staleError('contact');
     await recordChange({
       customerId: customer._id, entity: 'contact', entityId: updated._id, entityName: updated.name, action: 'updated', actor: user,
       fields: diffFields(before, updated.toObject()),
@@ -140,9 +139,9 @@ export function contactsRouter(config: Config): Router {
     const user = currentUser(req);
     const { contact, customer } = await contactFor(user, String(req.params.id), 'change');
     const version = ifMatchVersion(req);
-    if (version !== undefined && version !== contact.__v) throw staleError();
+    if (version !== undefined && version !== contact.__v) throw staleError('contact');
     const { deletedCount } = await ContactModel.deleteOne({ _id: contact._id, ...(version === undefined ? {} : { __v: version }) });
-    if (!deletedCount) throw version === undefined ? contactNotFound() : staleError();
+    if (!deletedCount) throw version === undefined ? contactNotFound() : staleError('contact');
     await recordChange({ customerId: customer._id, entity: 'contact', entityId: contact._id, entityName: contact.name, action: 'deleted', actor: user });
     for (const report of await detachReports(contact._id)) {
       await recordChange({

@@ -5,11 +5,11 @@ import { CustomerModel, canAssign, nameKeyOf, wouldCycle, type CustomerDocument 
 import { afterPosition, customerFilter, customerSorts, isPosition, positionOf, sortOf, type CustomerSort } from '../models/customer-query.ts';
 import { toPublicJson } from '../models/json.ts';
 import { ProjectModel } from '../models/project.ts';
-import { UserModel } from '../models/user.ts';
+import { activeUserIds } from '../models/user.ts';
 import { authenticate, authorize, currentUser, customerFor, type AuthUser } from '../server/auth.ts';
 import type { Config } from '../server/config.ts';
 import { HttpError, type FieldError } from '../server/errors.ts';
-import { etagOf, ifMatchVersion } from '../server/etag.ts';
+import { etagOf, ifMatchVersion, staleError } from '../server/etag.ts';
 import { decodeCursor, pageKeys, toPage } from '../server/paging.ts';
 import { objectId, parse } from '../server/validate.ts';
 import { createCustomerSchema, patchCustomerSchema, type CustomerInput } from './customer-input.ts';
@@ -33,8 +33,7 @@ export function sendCustomer(res: Response, customer: CustomerDocument, status =
 /** Owner and team members must be active users; answers the field errors, empty when all is well. */
 async function checkPeople(input: Partial<CustomerInput>): Promise<FieldError[]> {
   const ids = [...(input.ownerId ? [input.ownerId] : []), ...(input.accountTeam ?? [])];
-  if (!ids.length) return [];
-  const found = new Set((await UserModel.find({ _id: { $in: ids }, active: true }, { _id: 1 }).lean()).map((u) => String(u._id)));
+  const found = await activeUserIds(ids);
   const errors: FieldError[] = [];
   if (input.ownerId && !found.has(input.ownerId)) errors.push({ field: 'ownerId', message: 'ownerId must be an active user' });
   (input.accountTeam ?? []).forEach((id, i) => {
@@ -127,7 +126,7 @@ export function customersRouter(config: Config): Router {
       throw new HttpError(403, 'Forbidden', 'Only the owner or an admin changes the owner or the account team.');
     }
     const version = ifMatchVersion(req);
-    if (version !== undefined && version !== customer.__v) throw staleError();
+    if (version !== undefined && version !== customer.__v) throw staleError('customer');
     rejectIfAny([
       ...(await checkPeople(input)),
       ...(await checkParent(user, customer.id, input.parentId)),
@@ -141,7 +140,7 @@ export function customersRouter(config: Config): Router {
       { $set: set, $inc: { __v: 1 } },
       { returnDocument: 'after', runValidators: true },
     );
-    if (!updated) throw staleError();
+    if (!updated) throw staleError('customer');
     await recordChange({
       customerId: updated._id, entity: 'customer', entityId: updated._id, entityName: updated.name, action: 'updated', actor: user,
       fields: diffFields(before, updated.toObject()),
@@ -171,4 +170,3 @@ export function customersRouter(config: Config): Router {
   return router;
 }
 
-const staleError = () => new HttpError(412, 'Precondition failed', 'The customer changed since you read it; fetch it again and retry.');

@@ -7,11 +7,11 @@ import { toPublicJson } from '../models/json.ts';
 import {
   ProjectModel, isStageProblem, nextStage, projectStages, refreshRevenue12m, type ProjectDocument, type ProjectStage,
 } from '../models/project.ts';
-import { UserModel } from '../models/user.ts';
+import { activeUserIds } from '../models/user.ts';
 import { authenticate, currentUser, customerFor, type AuthUser, customerRecordFor } from '../server/auth.ts';
 import type { Config } from '../server/config.ts';
 import { HttpError, type FieldError } from '../server/errors.ts';
-import { etagOf, ifMatchVersion } from '../server/etag.ts';
+import { etagOf, ifMatchVersion, staleError } from '../server/etag.ts';
 import { decodeCursor, pageKeys, toPage } from '../server/paging.ts';
 import { idParam, objectId, parse } from '../server/validate.ts';
 
@@ -50,7 +50,6 @@ const before = (cursor: string | undefined): Record<string, unknown> => {
 };
 
 const projectNotFound = () => new HttpError(404, 'Not found', 'No project with this id.');
-const staleError = () => new HttpError(412, 'Precondition failed', 'The project changed since you read it; fetch it again and retry.');
 
 function sendProject(res: Response, project: ProjectDocument, status = 200) {
   res.status(status).setHeader('ETag', etagOf(project.__v ?? 0)).json(project.toJSON());
@@ -73,7 +72,7 @@ async function checkRules(input: Partial<ProjectInput>, customer: CustomerDocume
   if (input.currency !== undefined && input.currency !== customer.currency) {
     errors.push({ field: 'currency', message: `currency must be the customer's currency, ${customer.currency}: revenue is summed in it` });
   }
-  if (input.ownerId && !(await UserModel.exists({ _id: input.ownerId, active: true }))) {
+  if (input.ownerId && !(await activeUserIds([input.ownerId])).has(input.ownerId)) {
     errors.push({ field: 'ownerId', message: 'ownerId must be an active user' });
   }
   if (errors.length || isStageProblem(stage)) throw new HttpError(400, 'Validation failed', 'The request has invalid fields.', { errors });
@@ -133,7 +132,7 @@ export function projectsRouter(config: Config): Router {
     const { project, customer } = await projectFor(user, String(req.params.id), 'change');
     const input = parse(patchSchema, req.body);
     const version = ifMatchVersion(req);
-    if (version !== undefined && version !== project.__v) throw staleError();
+    if (version !== undefined && version !== project.__v) throw staleError('project');
     const derived = await checkRules(input, customer, project);
     const previous = project.toObject();
     // Conditional on the version read above, so a write that slipped in meanwhile is never overwritten.
@@ -142,7 +141,7 @@ export function projectsRouter(config: Config): Router {
       { $set: { ...input, ...derived }, $inc: { __v: 1 } },
       { returnDocument: 'after', runValidators: true },
     );
-    if (!updated) throw staleError();
+    if (!updated) throw staleError('project');
     await recordChange({
       customerId: customer._id, entity: 'project', entityId: updated._id, entityName: updated.name, action: 'updated', actor: user,
       fields: diffFields(previous, updated.toObject()),
@@ -156,9 +155,9 @@ export function projectsRouter(config: Config): Router {
     const user = currentUser(req);
     const { project, customer } = await projectFor(user, String(req.params.id), 'change');
     const version = ifMatchVersion(req);
-    if (version !== undefined && version !== project.__v) throw staleError();
+    if (version !== undefined && version !== project.__v) throw staleError('project');
     const { deletedCount } = await ProjectModel.deleteOne({ _id: project._id, ...(version === undefined ? {} : { __v: version }) });
-    if (!deletedCount) throw version === undefined ? projectNotFound() : staleError();
+    if (!deletedCount) throw version === undefined ? projectNotFound() : staleError('project');
     await recordChange({ customerId: customer._id, entity: 'project', entityId: project._id, entityName: project.name, action: 'deleted', actor: user });
     await refreshRevenue12m(customer._id);
     res.status(204).end();

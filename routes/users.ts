@@ -6,7 +6,7 @@ import { authenticate, authorize, currentUser } from '../server/auth.ts';
 import type { Config } from '../server/config.ts';
 import { HttpError } from '../server/errors.ts';
 import { decodeCursor, pageKeys, toPage } from '../server/paging.ts';
-import { etagOf, ifMatchVersion } from '../server/etag.ts';
+import { etagOf, ifMatchVersion, staleError } from '../server/etag.ts';
 import { idParam, objectId, parse } from '../server/validate.ts';
 
 const email = Joi.string().trim().lowercase().email({ tlds: false }).max(254);
@@ -84,7 +84,7 @@ export function usersRouter(config: Config): Router {
     );
     if (!user) {
       if (version !== undefined && (await UserModel.exists({ _id: id }))) {
-        throw new HttpError(412, 'Precondition failed', 'The user changed since you read it; fetch it again and retry.');
+        throw staleError('user');
       }
       throw new HttpError(404, 'Not found', 'No user with this id.');
     }

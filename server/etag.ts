@@ -12,3 +12,7 @@ export function ifMatchVersion(req: Request): number | undefined {
   if (!match) throw new HttpError(412, 'Precondition failed', 'If-Match must be an ETag this service issued.');
   return Number(match[1]);
 }
+
+/** The 412 for a write whose If-Match (or the version read before it) no longer matches the stored record. */
+export const staleError = (what: string) =>
+  new HttpError(412, 'Precondition failed', `The ${what} changed since you read it; fetch it again and retry.`);
