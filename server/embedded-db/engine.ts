@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { MongoClient } from 'mongodb';
+import { patchedModFile, patchedModuleSources, sourcePatches } from './patches.ts';
 
 export const FERRETDB_VERSION = '1.24.2';
 
@@ -22,10 +23,11 @@ export function projectRoot(from = import.meta.dirname): string {
 
 const sourceDir = path.join(projectRoot(), 'server', 'embedded-db');
 
-/** Path of the engine binary for the current wrapper sources; rebuilt whenever go.mod, go.sum or main.go change. */
+/** Path of the engine binary for the current wrapper sources; rebuilt whenever go.mod, go.sum, main.go or a patch change. */
 export function engineBinaryPath(): string {
   const hash = createHash('sha256');
   for (const file of ['go.mod', 'go.sum', 'main.go']) hash.update(readFileSync(path.join(sourceDir, file)));
+  hash.update(JSON.stringify(sourcePatches));
   const key = hash.digest('hex').slice(0, 16);
   return path.join(projectRoot(), '.cache', 'embedded-db', `ferretdb-${FERRETDB_VERSION}-${key}`);
 }
@@ -40,9 +42,13 @@ export function ensureEngineBinary(say: Say = console.log): string {
   }
   say(`embedded-db: building FerretDB ${FERRETDB_VERSION} with ${go.stdout.trim()} (the first build takes a few minutes)...`);
   const started = Date.now();
-  mkdirSync(path.dirname(binary), { recursive: true });
+  const buildDir = path.dirname(binary);
+  mkdirSync(buildDir, { recursive: true });
+  // FerretDB's sources with our patches (./patches.ts), built through a go.mod that points the module at them.
+  const sources = patchedModuleSources(sourceDir, `${binary}-src`, FERRETDB_VERSION);
+  const modFile = patchedModFile(sourceDir, sources, buildDir);
   const partial = `${binary}.${process.pid}.partial`;
-  const build = spawnSync('go', ['build', '-trimpath', '-mod=readonly', '-o', partial, '.'], {
+  const build = spawnSync('go', ['build', '-trimpath', '-mod=readonly', `-modfile=${modFile}`, '-o', partial, '.'], {
     cwd: sourceDir,
     env: { ...process.env, CGO_ENABLED: '0' },
     stdio: ['ignore', 'inherit', 'inherit'],
