@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../server/config.ts';
 import * as heartbeat from './heartbeat.ts';
 import * as revenue from './revenue.ts';
+import * as tiers from './tiers.ts';
 
 export const workerName = `${hostname()}:${process.pid}`;
 
@@ -29,11 +30,13 @@ export async function startWorker(config: Config, log: Logger): Promise<Worker> 
   const agenda = createAgenda(config);
   heartbeat.define(agenda, workerName);
   revenue.define(agenda);
+  tiers.define(agenda);
   agenda.on('fail', (err: Error, job: { attrs: { name: string } }) => log.error({ err, job: job.attrs.name }, 'job failed'));
   agenda.on('error', (err: Error) => log.error({ err }, 'job queue error'));
   await agenda.start();
   await heartbeat.schedule(agenda, config);
   await revenue.schedule(agenda);
+  await tiers.schedule(agenda, config);
   log.info({ worker: workerName }, 'job worker started');
   return {
     agenda,

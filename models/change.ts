@@ -28,6 +28,11 @@ changeSchema.index({ customerId: 1, at: -1, _id: -1 });
 export type Change = InferSchemaType<typeof changeSchema>;
 export const ChangeModel = model('Change', changeSchema, 'changes');
 
+const derivedTierPaths = [
+  'tier', 'tierScore', 'tierComputed', 'tierBreakdown', 'tierPolicyVersion', 'tierScoredAt', 'tierSource', 'tierUpdatedAt',
+  'tierOverride', 'tierRevision', 'tierLastChange',
+];
+
 export type FieldChange = { field: string; old: unknown; new: unknown };
 
 const comparable = (v: unknown): string => JSON.stringify(v instanceof Date ? v.toISOString() : v ?? null);
@@ -37,7 +42,8 @@ const comparable = (v: unknown): string => JSON.stringify(v instanceof Date ? v.
  * (`company.industry`); arrays compare whole. Bookkeeping fields are left out.
  */
 export function diffFields(before: Record<string, unknown>, after: Record<string, unknown>, prefix = ''): FieldChange[] {
-  const ignored = new Set(['_id', 'id', '__v', 'createdAt', 'updatedAt', 'nameKey']);
+  // Derived values (revenue, tier) change without anyone editing the file; tier changes have their own history.
+  const ignored = new Set(['_id', 'id', '__v', 'createdAt', 'updatedAt', 'nameKey', 'revenue12m', ...derivedTierPaths]);
   const keys = new Set([...Object.keys(before), ...Object.keys(after)]);
   const changes: FieldChange[] = [];
   for (const key of keys) {

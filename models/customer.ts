@@ -3,9 +3,17 @@ import type { AuthUser } from '../server/auth.ts';
 import { jsonOptions } from './json.ts';
 
 export const customerStatuses = ['prospect', 'active', 'dormant', 'lost'] as const;
+export const tiers = ['S', 'A', 'B', 'C'] as const;
+export type Tier = (typeof tiers)[number];
+export const tierSources = ['computed', 'override'] as const;
+export type TierSource = (typeof tierSources)[number];
+
 export const ownerships = ['public', 'private', 'state_owned', 'government', 'cooperative', 'other'] as const;
 
 const text = (max: number) => ({ type: String, trim: true, maxlength: max });
+
+/** Bookkeeping left out of the customer's JSON (the breakdown is served by GET /customers/:id/tier). */
+export const customerInternalPaths = ['nameKey', 'tierBreakdown', 'tierRevision', 'tierLastChange'] as const;
 
 const customerSchema = new Schema(
   {
@@ -44,10 +52,37 @@ const customerSchema = new Schema(
     },
     // Sum of the values of this customer's projects won in the last 365 days (models/project.ts keeps it current).
     revenue12m: { type: Number, required: true, default: 0 },
+    // The tier fields are derived and kept by models/tiering.ts only; a PATCH never writes them, and changing them
+    // neither bumps the version (a client's If-Match stays valid) nor updatedAt.
+    tier: { type: String, enum: tiers, default: null },
+    // The latest score under tierPolicyVersion, the tier it gives, and how it came about (GET /customers/:id/tier).
+    tierScore: { type: Number, default: null },
+    tierComputed: { type: String, enum: tiers, default: null },
+    tierBreakdown: { type: [Schema.Types.Mixed], default: undefined },
+    tierPolicyVersion: { type: Number, default: null },
+    tierScoredAt: { type: Date, default: null },
+    tierSource: { type: String, enum: tierSources, default: null },
+    // When `tier` last changed.
+    tierUpdatedAt: { type: Date, default: null },
+    tierOverride: {
+      type: new Schema({
+        tier: { type: String, enum: tiers, required: true },
+        reason: { type: String, required: true },
+        byId: { type: Schema.Types.ObjectId, ref: 'User', required: true },
+        byName: { type: String, required: true },
+        at: { type: Date, required: true },
+        expiresAt: { type: Date, default: null },
+      }, { _id: false }),
+      default: null,
+    },
+    // Counts applied tier changes; each change is written with the next revision as its natural key, and the last one
+    // is kept here too, in the same single-document write, so a change record lost to a crash is re-created.
+    tierRevision: { type: Number, required: true, default: 0 },
+    tierLastChange: { type: Schema.Types.Mixed, default: null },
     archived: { type: Boolean, required: true, default: false },
     archivedAt: { type: Date, default: null },
   },
-  { timestamps: true, toJSON: jsonOptions(['nameKey']) },
+  { timestamps: true, toJSON: jsonOptions(customerInternalPaths) },
 );
 
 // Create and CSV import find customers by code; codes are unique.
@@ -61,6 +96,8 @@ customerSchema.index({ updatedAt: -1, _id: -1 });
 customerSchema.index({ revenue12m: -1, _id: -1 });
 // List filters.
 customerSchema.index({ status: 1 });
+// ?tier= on the list, and the tier reports' match.
+customerSchema.index({ tier: 1 });
 customerSchema.index({ 'company.industry': 1 });
 customerSchema.index({ 'company.region': 1 });
 customerSchema.index({ tags: 1 });

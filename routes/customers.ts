@@ -1,7 +1,7 @@
 import { Router, type Response } from 'express';
 import Joi from 'joi';
 import { recordChange, diffFields } from '../models/change.ts';
-import { CustomerModel, canAssign, nameKeyOf, wouldCycle, type CustomerDocument } from '../models/customer.ts';
+import { CustomerModel, canAssign, customerInternalPaths, nameKeyOf, wouldCycle, type CustomerDocument } from '../models/customer.ts';
 import { afterPosition, customerFilter, customerSorts, isPosition, positionOf, sortOf, type CustomerSort } from '../models/customer-query.ts';
 import { toPublicJson } from '../models/json.ts';
 import { ProjectModel } from '../models/project.ts';
@@ -97,7 +97,7 @@ export function customersRouter(config: Config): Router {
     const filter = customerFilter(currentUser(req), input);
     const query = after ? { $and: [filter, afterPosition(sort, after)] } : filter;
     const rows = await CustomerModel.find(query).sort(sortOf(sort)).limit(input.limit + 1).lean();
-    res.json(toPage(rows, input.limit, (row) => positionOf(sort, row), (row) => toPublicJson(row, ['nameKey'])));
+    res.json(toPage(rows, input.limit, (row) => positionOf(sort, row), (row) => toPublicJson(row, customerInternalPaths)));
   });
 
   router.post('/', authorize('admin', 'manager'), async (req, res) => {

@@ -8,6 +8,9 @@ import { contactsRouter } from '../routes/contacts.ts';
 import { customersRouter } from '../routes/customers.ts';
 import { customersCsvRouter } from '../routes/customers-csv.ts';
 import { projectsRouter } from '../routes/projects.ts';
+import { reportsRouter } from '../routes/reports.ts';
+import { tierPolicyRouter } from '../routes/tier-policy.ts';
+import { tiersRouter } from '../routes/tiers.ts';
 import { timelineRouter } from '../routes/timeline.ts';
 import { docsRouter } from '../routes/docs.ts';
 import { healthRouter } from '../routes/health.ts';
@@ -31,6 +34,10 @@ export function mountedRouters(config: Config): Array<[string, Router]> {
     // Contacts and projects live under /customers/:id/... and at their own /contacts/:id and /projects/:id.
     ['/api/v1', contactsRouter(config)],
     ['/api/v1', projectsRouter(config)],
+    // The tier of a customer (/customers/:id/tier...) and the approvals queue (/tier-approvals...).
+    ['/api/v1', tiersRouter(config)],
+    ['/api/v1/tier-policy', tierPolicyRouter(config)],
+    ['/api/v1/reports', reportsRouter(config)],
   ];
 }
 

@@ -39,6 +39,12 @@ const envSchema = Joi.object({
     .description("Express 'trust proxy' setting, so rate limits see client addresses behind a proxy"),
   WORKER_HEARTBEAT_SECONDS: Joi.number().integer().min(1).max(300).default(10)
     .description('how often the job worker reports itself alive; /readyz wants a beat within three periods'),
+  TIER_CRON: Joi.string().trim().pattern(/^(\S+\s+){4}\S+$/).default('0 2 * * *')
+    .messages({ 'string.pattern.base': '{#label} must be a five-field cron expression such as "0 2 * * *"' })
+    .description('when the nightly tier reclassification runs (cron, in TZ)'),
+  TZ: Joi.string().trim().custom((zone: string, helpers) => (isTimeZone(zone) ? zone : helpers.error('any.invalid'))).default('UTC')
+    .messages({ 'any.invalid': '{#label} must be an IANA time zone such as Europe/Berlin or Asia/Shanghai' })
+    .description("the organisation's time zone: scheduled jobs run on its clock; dates are stored in UTC"),
   SHUTDOWN_TIMEOUT_SECONDS: Joi.number().integer().min(1).default(30).description('longest wait for jobs to drain at shutdown'),
 }).unknown(true);
 
@@ -58,7 +64,18 @@ export type Config = Readonly<{
   trustProxy: boolean | number | string;
   workerHeartbeatMs: number;
   shutdownTimeoutMs: number;
+  tierCron: string;
+  timezone: string;
 }>;
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export const configDescriptions = envSchema.describe().keys as Record<string, { flags?: { description?: string; default?: unknown } }>;
 
@@ -99,6 +116,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: v.TRUST_PROXY,
     workerHeartbeatMs: v.WORKER_HEARTBEAT_SECONDS * 1000,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_SECONDS * 1000,
+    tierCron: v.TIER_CRON,
+    timezone: v.TZ,
   });
 }
 

@@ -3,6 +3,9 @@ import { contactsPart } from './openapi/contacts.ts';
 import { customersPart } from './openapi/customers.ts';
 import { customersCsvPart } from './openapi/customers-csv.ts';
 import { projectsPart } from './openapi/projects.ts';
+import { reportsPart } from './openapi/reports.ts';
+import { tierPolicyPart } from './openapi/tier-policy.ts';
+import { tiersPart } from './openapi/tiers.ts';
 
 // The OpenAPI 3.1 document served at /api/openapi.json. test/server/openapi.test.ts fails when a route
 // registered in app.ts is missing here, and validates the document against the OpenAPI 3.1 schema.
@@ -16,7 +19,7 @@ const base = {
       + 'Every error is RFC 9457 application/problem+json.',
   },
   servers: [{ url: '/' }],
-  tags: [{ name: 'auth' }, { name: 'users' }, { name: 'customers' }, { name: 'contacts' }, { name: 'projects' }, { name: 'operations' }],
+  tags: [{ name: 'auth' }, { name: 'users' }, { name: 'customers' }, { name: 'contacts' }, { name: 'projects' }, { name: 'tiers' }, { name: 'reports' }, { name: 'operations' }],
   paths: {
     '/api/v1/auth/login': {
       post: {
@@ -172,7 +175,7 @@ const base = {
 };
 
 // Each resource describes its own paths and schemas beside the shared ones above.
-const parts: Part[] = [customersPart, customersCsvPart, contactsPart, projectsPart];
+const parts: Part[] = [customersPart, customersCsvPart, contactsPart, projectsPart, tiersPart, tierPolicyPart, reportsPart];
 
 export const openapiDocument = {
   ...base,

@@ -1,0 +1,37 @@
+import type { Agenda } from 'agenda';
+import { refreshAllRevenue12m } from '../models/project.ts';
+import { applyLeftoverApprovals } from '../models/tier-decisions.ts';
+import { reclassify, repairTierHistory, type ReclassifyResult } from '../models/tiering.ts';
+import type { Config } from '../server/config.ts';
+
+export const name = 'tiers.reclassify-all';
+
+/** `asOf` (ISO date-time) fixes "now" (revenue window, loyalty, override expiry); `reason` goes into the change records. */
+export type Data = { asOf?: string; reason?: string };
+
+export type Result = ReclassifyResult & { revenueUpdated: number; approvalsFinished: number; historyRepaired: number };
+
+/**
+ * Rescores every customer under the current policy. Revenue first, so wins that aged out count no more; then approvals
+ * decided but not yet applied; then the scores. Idempotent: a second run writes nothing and records nothing new.
+ */
+export async function handler(data: Data = {}): Promise<Result> {
+  const asOf = data.asOf ? new Date(data.asOf) : new Date();
+  if (Number.isNaN(asOf.getTime())) throw new Error(`${name}: asOf is not a date: ${data.asOf}`);
+  const revenueUpdated = await refreshAllRevenue12m(asOf);
+  const approvalsFinished = await applyLeftoverApprovals(asOf);
+  const result = await reclassify({ now: asOf, trigger: data.reason ?? 'reclassification' });
+  const historyRepaired = await repairTierHistory(asOf);
+  return { ...result, revenueUpdated, approvalsFinished, historyRepaired };
+}
+
+export function define(agenda: Agenda): void {
+  agenda.define<Data>(name, async (job) => {
+    await handler(job.attrs.data ?? {});
+  });
+}
+
+/** On TIER_CRON (default 02:00) in the organisation's time zone. */
+export async function schedule(agenda: Agenda, config: Config): Promise<void> {
+  await agenda.every(config.tierCron, name, { reason: 'nightly reclassification' }, { timezone: config.timezone });
+}

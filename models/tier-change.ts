@@ -1,0 +1,134 @@
+import { Schema, Types, model, type InferSchemaType } from 'mongoose';
+import { tierSources, tiers, type Tier, type TierSource } from './customer.ts';
+import { isDuplicateKeyError } from './engine.ts';
+
+// The history of applied tier changes, and the approvals that moves into or out of S and A wait for.
+
+const changeSchema = new Schema(
+  {
+    // `${customerId}:${revision}`: the customer's tierRevision after the change. Recording twice (a re-run, a repair
+    // after a crash) hits this unique index instead of doubling the history.
+    key: { type: String, required: true },
+    customerId: { type: Schema.Types.ObjectId, ref: 'Customer', required: true },
+    from: { type: String, enum: tiers, default: null },
+    to: { type: String, enum: tiers, required: true },
+    score: { type: Number, default: null },
+    policyVersion: { type: Number, default: null },
+    source: { type: String, enum: tierSources, required: true },
+    reason: { type: String, required: true },
+    byId: { type: Schema.Types.ObjectId, ref: 'User', default: null },
+    byName: { type: String, required: true },
+    at: { type: Date, required: true },
+    approvalId: { type: Schema.Types.ObjectId, ref: 'TierApproval', default: null },
+  },
+  { versionKey: false },
+);
+
+changeSchema.index({ key: 1 }, { unique: true });
+// A customer's tier history, newest first.
+changeSchema.index({ customerId: 1, at: -1 });
+// The movements report: changes applied in a period.
+changeSchema.index({ at: 1 });
+
+export type TierChange = InferSchemaType<typeof changeSchema>;
+export const TierChangeModel = model('TierChange', changeSchema, 'tier_changes');
+
+export type ChangeRecord = {
+  key: string; customerId: Types.ObjectId; from: Tier | null; to: Tier; score: number | null; policyVersion: number | null;
+  source: TierSource; reason: string; byId: Types.ObjectId | null; byName: string; at: Date; approvalId: Types.ObjectId | null;
+};
+
+/** Inserts the records that are not there yet; a record already present (same key) is left as it is. */
+export async function recordTierChanges(records: ChangeRecord[]): Promise<void> {
+  if (!records.length) return;
+  try {
+    await TierChangeModel.insertMany(records, { ordered: false });
+  } catch (err) {
+    const writeErrors = (err as { writeErrors?: unknown[] }).writeErrors;
+    const allDuplicates = Array.isArray(writeErrors) && writeErrors.length > 0
+      && writeErrors.every((e) => isDuplicateKeyError((e as { err?: unknown }).err ?? e));
+    if (!allDuplicates && !isDuplicateKeyError(err)) throw err;
+  }
+}
+
+export const approvalStatuses = ['pending', 'approved', 'rejected', 'superseded'] as const;
+export type ApprovalStatus = (typeof approvalStatuses)[number];
+
+const approvalSchema = new Schema(
+  {
+    // The customer's id while pending, `${customerId}:${approvalId}` once decided: at most one pending request per
+    // customer, enforced by the unique index rather than by reading first.
+    key: { type: String, required: true },
+    customerId: { type: Schema.Types.ObjectId, ref: 'Customer', required: true },
+    from: { type: String, enum: tiers, default: null },
+    to: { type: String, enum: tiers, required: true },
+    source: { type: String, enum: tierSources, required: true },
+    score: { type: Number, default: null },
+    policyVersion: { type: Number, default: null },
+    reason: { type: String, required: true },
+    // A requested override, applied as the customer's tierOverride on approval.
+    override: {
+      type: new Schema({ tier: { type: String, enum: tiers }, reason: String, expiresAt: { type: Date, default: null } }, { _id: false }),
+      default: null,
+    },
+    requestedById: { type: Schema.Types.ObjectId, ref: 'User', default: null },
+    requestedByName: { type: String, required: true },
+    requestedAt: { type: Date, required: true },
+    status: { type: String, enum: approvalStatuses, required: true, default: 'pending' },
+    decidedById: { type: Schema.Types.ObjectId, ref: 'User', default: null },
+    decidedByName: { type: String, default: null },
+    decidedAt: { type: Date, default: null },
+    comment: { type: String, default: '' },
+    // Set once an approved change is on the customer; an approval without it is applied by the next reclassification.
+    appliedAt: { type: Date, default: null },
+  },
+  { versionKey: false },
+);
+
+approvalSchema.index({ key: 1 }, { unique: true });
+// GET /tier-approvals?status=pending, oldest request first.
+approvalSchema.index({ status: 1, requestedAt: 1, _id: 1 });
+// A customer's approvals (its tier view; the check for an earlier rejection of the same move).
+approvalSchema.index({ customerId: 1, requestedAt: -1 });
+
+export type TierApproval = InferSchemaType<typeof approvalSchema>;
+export const TierApprovalModel = model('TierApproval', approvalSchema, 'tier_approvals');
+
+export type ApprovalRequest = {
+  customerId: Types.ObjectId; from: Tier | null; to: Tier; source: TierSource; score: number | null; policyVersion: number | null;
+  reason: string; override?: { tier: Tier; reason: string; expiresAt: Date | null } | null;
+  by: { id: string | null; name: string }; at: Date;
+};
+
+/** Closes a pending approval without a decision, because what it asked for no longer applies. */
+export async function supersede(approval: { _id: Types.ObjectId; customerId: Types.ObjectId }, why: string, at = new Date()): Promise<void> {
+  await TierApprovalModel.updateOne(
+    { _id: approval._id, status: 'pending' },
+    { $set: { status: 'superseded', key: `${approval.customerId}:${approval._id}`, decidedAt: at, comment: why } },
+  );
+}
+
+/**
+ * The customer's pending approval for this move: the one already waiting if it asks the same, else a new one that
+ * replaces what was waiting. A computed move never replaces a pending override request (a person asked for that).
+ */
+export async function requestApproval(request: ApprovalRequest) {
+  const sameAsk = (a: { to: string; source: string }) => a.to === request.to && a.source === request.source;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const waiting = await TierApprovalModel.findOne({ key: String(request.customerId) }).lean();
+    if (waiting && (sameAsk(waiting) && request.source === 'computed')) return waiting;
+    if (waiting && waiting.source === 'override' && request.source === 'computed') return waiting;
+    if (waiting) await supersede(waiting, `replaced by a request for ${request.to} (${request.source})`, request.at);
+    try {
+      const created = await TierApprovalModel.create({
+        key: String(request.customerId), customerId: request.customerId, from: request.from, to: request.to, source: request.source,
+        score: request.score, policyVersion: request.policyVersion, reason: request.reason, override: request.override ?? null,
+        requestedById: request.by.id, requestedByName: request.by.name, requestedAt: request.at,
+      });
+      return created.toObject();
+    } catch (err) {
+      if (!isDuplicateKeyError(err)) throw err; // another request landed first: look again
+    }
+  }
+  throw new Error(`could not file a tier approval for customer ${request.customerId}`);
+}

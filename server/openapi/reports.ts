@@ -1,0 +1,3 @@
+import type { Part } from './common.ts';
+
+export const reportsPart: Part = { paths: {}, schemas: {} };

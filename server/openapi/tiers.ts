@@ -1,0 +1,3 @@
+import type { Part } from './common.ts';
+
+export const tiersPart: Part = { paths: {}, schemas: {} };
