@@ -111,13 +111,14 @@ export async function supersede(approval: { _id: Types.ObjectId; customerId: Typ
 /**
  * The customer's pending approval for this move: the one already waiting if it asks the same, else a new one that
  * replaces what was waiting. A computed move never replaces a pending override request (a person asked for that).
+ * `created` tells whether a new request was filed.
  */
 export async function requestApproval(request: ApprovalRequest) {
   const sameAsk = (a: { to: string; source: string }) => a.to === request.to && a.source === request.source;
   for (let attempt = 0; attempt < 3; attempt++) {
     const waiting = await TierApprovalModel.findOne({ key: String(request.customerId) }).lean();
-    if (waiting && (sameAsk(waiting) && request.source === 'computed')) return waiting;
-    if (waiting && waiting.source === 'override' && request.source === 'computed') return waiting;
+    if (waiting && (sameAsk(waiting) && request.source === 'computed')) return { approval: waiting, created: false };
+    if (waiting && waiting.source === 'override' && request.source === 'computed') return { approval: waiting, created: false };
     if (waiting) await supersede(waiting, `replaced by a request for ${request.to} (${request.source})`, request.at);
     try {
       const created = await TierApprovalModel.create({
@@ -125,7 +126,7 @@ export async function requestApproval(request: ApprovalRequest) {
         score: request.score, policyVersion: request.policyVersion, reason: request.reason, override: request.override ?? null,
         requestedById: request.by.id, requestedByName: request.by.name, requestedAt: request.at,
       });
-      return created.toObject();
+      return { approval: created.toObject(), created: true };
     } catch (err) {
       if (!isDuplicateKeyError(err)) throw err; // another request landed first: look again
     }

@@ -36,7 +36,7 @@ export async function requestOverride(customerId: Types.ObjectId, input: Overrid
   const state = await loadState(customerId);
   if (!state) throw new TierConflict('the customer no longer exists');
   if (!decidesItself && needsApproval(state.tier ?? null, input.tier)) {
-    const approval = await requestApproval({
+    const { approval } = await requestApproval({
       customerId, from: state.tier ?? null, to: input.tier, source: 'override', score: state.tierScore ?? null,
       policyVersion: state.tierPolicyVersion ?? null, reason: input.reason, override: { tier: input.tier, reason: input.reason, expiresAt: input.expiresAt ?? null },
       by, at: now,

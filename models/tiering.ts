@@ -141,8 +141,7 @@ export async function reclassify(opts: { customerIds?: Array<Types.ObjectId | st
   result.changed = await writeInChunks(writes);
   for (const request of requests) {
     if (await rejectedBefore(request)) continue;
-    await requestApproval(request);
-    result.requested++;
+    if ((await requestApproval(request)).created) result.requested++;
   }
   await supersedeComputedRequests(settled, now);
   return result;
