@@ -9,6 +9,7 @@ export type CustomerSort = (typeof customerSorts)[number];
 
 export type CustomerFilters = {
   status?: string | undefined;
+  tier?: string | undefined; // S, A, B, C or 'none'
   owner?: string | undefined; // 'me' or a user id
   industry?: string | undefined;
   region?: string | undefined;
@@ -26,6 +27,7 @@ export function customerFilter(user: AuthUser, f: CustomerFilters): Record<strin
   const and: Record<string, unknown>[] = [visibleTo(user)];
   if (!f.includeArchived) and.push({ archived: false });
   if (f.status) and.push({ status: f.status });
+  if (f.tier) and.push({ tier: f.tier === 'none' ? null : f.tier });
   if (f.owner) and.push({ ownerId: new Types.ObjectId(f.owner === 'me' ? user.id : f.owner) });
   if (f.industry) and.push({ 'company.industry': f.industry });
   if (f.region) and.push({ 'company.region': f.region });

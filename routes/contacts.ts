@@ -6,6 +6,7 @@ import {
   ContactModel, attitudes, contactView, decisionRoles, detachReports, isBirthday, reportsToProblem, type ContactDocument,
 } from '../models/contact.ts';
 import { canSeePersonal } from '../models/customer.ts';
+import { rescore } from '../models/tiering.ts';
 import { activeUserIds } from '../models/user.ts';
 import { authenticate, currentUser, customerFor, type AuthUser, customerRecordFor } from '../server/auth.ts';
 import type { Config } from '../server/config.ts';
@@ -48,6 +49,10 @@ const patchSchema = Joi.object<Partial<ContactInput>>(fields).min(1);
 const listSchema = Joi.object<{ limit: number; cursor?: string }>(pageKeys);
 
 const isPosition = (p: Record<string, unknown>) => typeof p.n === 'string' && typeof p.id === 'string' && /^[0-9a-f]{24}$/.test(p.id);
+
+// The relationship criterion of the tier policy reads these.
+const scoredFields = ['decisionRole', 'influence', 'attitude'] as const;
+const rescoreAfter = (customerId: Types.ObjectId, name: string, action: string) => rescore(customerId, `contact ${name} ${action}`);
 
 const contactNotFound = () => new HttpError(404, 'Not found', 'No contact with this id.');
 
@@ -102,6 +107,7 @@ export function contactsRouter(config: Config): Router {
     // Whoever enters a key person usually holds the relationship; an admin entering on someone's behalf names the owner.
     const contact = await ContactModel.create({ ...input, customerId: customer._id, ownerId: input.ownerId === undefined ? user.id : input.ownerId });
     await recordChange({ customerId: customer._id, entity: 'contact', entityId: contact._id, entityName: contact.name, action: 'created', actor: user });
+    if (scoredFields.some((f) => contact[f] !== null)) await rescoreAfter(customer._id, contact.name, 'added');
     res.location(`${req.baseUrl}/contacts/${contact.id}`);
     sendContact(res, contact, canSeePersonal(user, customer), 201);
   });
@@ -131,6 +137,7 @@ export function contactsRouter(config: Config): Router {
       customerId: customer._id, entity: 'contact', entityId: updated._id, entityName: updated.name, action: 'updated', actor: user,
       fields: diffFields(before, updated.toObject()),
     });
+    if (scoredFields.some((f) => before[f] !== updated[f])) await rescoreAfter(customer._id, updated.name, 'changed');
     sendContact(res, updated, canSeePersonal(user, customer));
   });
 
@@ -143,6 +150,7 @@ export function contactsRouter(config: Config): Router {
     const { deletedCount } = await ContactModel.deleteOne({ _id: contact._id, ...(version === undefined ? {} : { __v: version }) });
     if (!deletedCount) throw version === undefined ? contactNotFound() : staleError('contact');
     await recordChange({ customerId: customer._id, entity: 'contact', entityId: contact._id, entityName: contact.name, action: 'deleted', actor: user });
+    if (scoredFields.some((f) => contact[f] !== null)) await rescoreAfter(customer._id, contact.name, 'deleted');
     for (const report of await detachReports(contact._id)) {
       await recordChange({
         customerId: customer._id, entity: 'contact', entityId: report._id, entityName: report.name, action: 'updated', actor: user,

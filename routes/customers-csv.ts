@@ -5,6 +5,7 @@ import express, { Router, type RequestHandler } from 'express';
 import Joi from 'joi';
 import { Types } from 'mongoose';
 import { recordChange, diffFields } from '../models/change.ts';
+import { reclassify } from '../models/tiering.ts';
 import { CustomerModel, canAssign, canChange, canRead, nameKeyOf } from '../models/customer.ts';
 import {
   changesOf, csvColumns, customersWhereIn, cycleIssues, dotted, exportRecords, readCsv, rowRequest, withChanges,
@@ -61,6 +62,9 @@ export function customersCsvRouter(config: Config): Router {
     const count = (action: PlannedRow['action']) => rows.filter((r) => r.action === action).length;
     const summary = { created: count('created'), updated: count('updated'), unchanged: count('unchanged') };
     const notWritten = dryRun ? [] : await applyImport(user, rows);
+    const written = rows.filter((r) => r.action !== 'unchanged' && !notWritten.includes(r.code)).map((r) => r.id);
+    // Imported tier inputs (and new customers) are scored at once, like edits through the API.
+    if (!dryRun && written.length) await reclassify({ customerIds: written, trigger: 'CSV import' });
     if (notWritten.length) {
       throw new HttpError(409, 'Conflict', `These customers changed while the import ran and were not written: ${notWritten.join(', ')}. `
         + `The other rows were written (${summary.created} new, ${summary.updated} updated, less those named). Export again, check and re-import.`);

@@ -5,6 +5,7 @@ import { CustomerModel, canAssign, customerInternalPaths, nameKeyOf, wouldCycle,
 import { afterPosition, customerFilter, customerSorts, isPosition, positionOf, sortOf, type CustomerSort } from '../models/customer-query.ts';
 import { toPublicJson } from '../models/json.ts';
 import { ProjectModel } from '../models/project.ts';
+import { rescore } from '../models/tiering.ts';
 import { activeUserIds } from '../models/user.ts';
 import { authenticate, authorize, currentUser, customerFor, type AuthUser } from '../server/auth.ts';
 import type { Config } from '../server/config.ts';
@@ -16,6 +17,7 @@ import { createCustomerSchema, patchCustomerSchema, type CustomerInput } from '.
 
 export const customerFilterKeys = {
   status: Joi.string().valid('prospect', 'active', 'dormant', 'lost'),
+  tier: Joi.string().valid('S', 'A', 'B', 'C', 'none'),
   owner: Joi.alternatives(Joi.string().valid('me'), objectId()),
   industry: Joi.string().trim().max(100),
   region: Joi.string().trim().max(100),
@@ -86,6 +88,12 @@ function flatten(input: Record<string, unknown>, nested = new Set(['company', 't
   return out;
 }
 
+/** The stored customer after a rescoring, whose derived tier fields the document in hand does not have. */
+async function reread(customer: CustomerDocument, rescoring: () => Promise<unknown>): Promise<CustomerDocument> {
+  await rescoring();
+  return (await CustomerModel.findById(customer._id)) ?? customer;
+}
+
 export function customersRouter(config: Config): Router {
   const router = Router();
   router.use(authenticate(config));
@@ -111,7 +119,7 @@ export function customersRouter(config: Config): Router {
     await recordChange({ customerId: customer._id, entity: 'customer', entityId: customer._id, entityName: customer.name, action: 'created', actor: user });
     const warnings = await duplicateWarnings(user, customer);
     res.location(`${req.baseUrl}/${customer.id}`);
-    sendCustomer(res, customer, 201, warnings.length ? { warnings } : {});
+    sendCustomer(res, await reread(customer, () => rescore(customer._id, 'new customer')), 201, warnings.length ? { warnings } : {});
   });
 
   router.get('/:id', async (req, res) => {
@@ -145,6 +153,7 @@ export function customersRouter(config: Config): Router {
       customerId: updated._id, entity: 'customer', entityId: updated._id, entityName: updated.name, action: 'updated', actor: user,
       fields: diffFields(before, updated.toObject()),
     });
+    if (input.tierInputs) return sendCustomer(res, await reread(updated, () => rescore(updated._id, 'tier inputs changed')));
     sendCustomer(res, updated);
   });
 
@@ -162,6 +171,8 @@ export function customersRouter(config: Config): Router {
           customerId: customer._id, entity: 'customer', entityId: customer._id, entityName: customer.name,
           action: archived ? 'archived' : 'restored', actor: user, fields: [{ field: 'archived', old: !archived, new: archived }],
         });
+        // Archived customers are not scored; a restored one is scored again at once.
+        if (!archived) return sendCustomer(res, await reread(customer, () => rescore(customer._id, 'restored')));
       }
       sendCustomer(res, customer);
     });

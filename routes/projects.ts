@@ -7,6 +7,7 @@ import { toPublicJson } from '../models/json.ts';
 import {
   ProjectModel, isStageProblem, nextStage, projectStages, refreshRevenue12m, type ProjectDocument, type ProjectStage,
 } from '../models/project.ts';
+import { rescore } from '../models/tiering.ts';
 import { activeUserIds } from '../models/user.ts';
 import { authenticate, currentUser, customerFor, type AuthUser, customerRecordFor } from '../server/auth.ts';
 import type { Config } from '../server/config.ts';
@@ -48,6 +49,12 @@ const before = (cursor: string | undefined): Record<string, unknown> => {
   const after = decodeCursor(cursor, isPosition);
   return after ? { _id: { $lt: new Types.ObjectId(after.id as string) } } : {};
 };
+
+/** Revenue and tier follow every project change: a win, a loss, a deletion or a corrected value or date. */
+async function afterProjectChange(customerId: Types.ObjectId, project: { name: string; stage: string }, action: string) {
+  await refreshRevenue12m(customerId);
+  await rescore(customerId, `project "${project.name}" ${action} (${project.stage})`);
+}
 
 const projectNotFound = () => new HttpError(404, 'Not found', 'No project with this id.');
 
@@ -99,7 +106,7 @@ export function projectsRouter(config: Config): Router {
     const derived = await checkRules(input, customer);
     const project = await ProjectModel.create({ ...input, ...derived, customerId: customer._id, ownerId: input.ownerId ?? user.id });
     await recordChange({ customerId: customer._id, entity: 'project', entityId: project._id, entityName: project.name, action: 'created', actor: user });
-    await refreshRevenue12m(customer._id);
+    await afterProjectChange(customer._id, project, 'created');
     res.location(`${req.baseUrl}/projects/${project.id}`);
     sendProject(res, project, 201);
   });
@@ -146,7 +153,7 @@ export function projectsRouter(config: Config): Router {
       customerId: customer._id, entity: 'project', entityId: updated._id, entityName: updated.name, action: 'updated', actor: user,
       fields: diffFields(previous, updated.toObject()),
     });
-    await refreshRevenue12m(customer._id);
+    await afterProjectChange(customer._id, updated, 'updated');
     sendProject(res, updated);
   });
 
@@ -159,7 +166,7 @@ export function projectsRouter(config: Config): Router {
     const { deletedCount } = await ProjectModel.deleteOne({ _id: project._id, ...(version === undefined ? {} : { __v: version }) });
     if (!deletedCount) throw version === undefined ? projectNotFound() : staleError('project');
     await recordChange({ customerId: customer._id, entity: 'project', entityId: project._id, entityName: project.name, action: 'deleted', actor: user });
-    await refreshRevenue12m(customer._id);
+    await afterProjectChange(customer._id, project, 'deleted');
     res.status(204).end();
   });
 

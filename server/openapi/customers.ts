@@ -45,6 +45,7 @@ export const customersPart: Part = {
         parameters: [
           ...pageParams,
           { name: 'status', in: 'query', schema: { enum: ['prospect', 'active', 'dormant', 'lost'] } },
+          { name: 'tier', in: 'query', description: '`none` for customers not classified yet', schema: { enum: ['S', 'A', 'B', 'C', 'none'] } },
           { name: 'owner', in: 'query', description: '`me` or a user id', schema: { type: 'string' } },
           { name: 'industry', in: 'query', schema: { type: 'string' } },
           { name: 'region', in: 'query', schema: { type: 'string' } },
@@ -124,6 +125,20 @@ export const customersPart: Part = {
       properties: {
         id: objectIdSchema, ...writable,
         revenue12m: { type: 'integer', description: 'won project value in the last 365 days, minor units' },
+        tier: { enum: ['S', 'A', 'B', 'C', null], description: 'current tier; GET /api/v1/customers/{id}/tier explains it' },
+        tierScore: { type: ['number', 'null'], description: 'latest score (0-100) under tierPolicyVersion' },
+        tierComputed: { enum: ['S', 'A', 'B', 'C', null], description: 'the tier the score gives (differs from tier while a move awaits approval or an override holds)' },
+        tierSource: { enum: ['computed', 'override', null] },
+        tierPolicyVersion: { type: ['integer', 'null'] },
+        tierScoredAt: { type: ['string', 'null'], format: 'date-time', description: 'when the score last changed' },
+        tierUpdatedAt: { type: ['string', 'null'], format: 'date-time', description: 'when the tier last changed' },
+        tierOverride: {
+          type: ['object', 'null'],
+          properties: {
+            tier: { enum: ['S', 'A', 'B', 'C'] }, reason: { type: 'string' }, byId: objectIdSchema, byName: { type: 'string' },
+            at: { type: 'string', format: 'date-time' }, expiresAt: { type: ['string', 'null'], format: 'date-time' },
+          },
+        },
         archived: { type: 'boolean' }, archivedAt: { type: ['string', 'null'], format: 'date-time' },
         createdAt: { type: 'string', format: 'date-time' }, updatedAt: { type: 'string', format: 'date-time' },
       },

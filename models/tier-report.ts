@@ -1,0 +1,180 @@
+import type { Types } from 'mongoose';
+import { CustomerModel, tiers, type Tier } from './customer.ts';
+import { TierChangeModel } from './tier-change.ts';
+import { isKeyTier } from './tier-scoring.ts';
+import { UserModel } from './user.ts';
+
+// The tier reports for leadership: how the book splits over the tiers (count and revenue), and how customers moved
+// between tiers in a period. Revenue is in minor units of each customer's own currency and is never added across
+// currencies, so every amount is an object keyed by currency.
+
+export const reportTiers = [...tiers, 'none'] as const;
+export type ReportTier = (typeof reportTiers)[number];
+export type ReportFilters = { region?: string | undefined; industry?: string | undefined; team?: string | undefined };
+export type ByCurrency = Record<string, number>;
+
+/** One (tier, currency) group of the filtered book. */
+export type TierCell = { tier: ReportTier; currency: string; count: number; revenue12m: number };
+
+export const ratio = (part: number, whole: number) => (whole > 0 ? Math.round((part / whole) * 10_000) / 10_000 : 0);
+const asReportTier = (tier: unknown): ReportTier => ((tiers as readonly unknown[]).includes(tier) ? tier as Tier : 'none');
+const rank = (tier: Tier) => tiers.indexOf(tier); // S = 0 is the best
+const isKey = (tier: ReportTier) => tier !== 'none' && isKeyTier(tier);
+
+/**
+ * The customers a report covers: not archived, and matching the filters. `team` is the owner's team, so it becomes
+ * the ids of that team's users (a team is a handful of people, a short `$in`).
+ */
+export async function reportCustomerMatch(filters: ReportFilters): Promise<Record<string, unknown>> {
+  const and: Record<string, unknown>[] = [{ archived: false }];
+  if (filters.region !== undefined) and.push({ 'company.region': filters.region });
+  if (filters.industry !== undefined) and.push({ 'company.industry': filters.industry });
+  if (filters.team !== undefined) {
+    const members = await UserModel.find({ team: filters.team }, { _id: 1 }).lean();
+    and.push({ ownerId: { $in: members.map((u) => u._id) } });
+  }
+  return and.length === 1 ? and[0]! : { $and: and };
+}
+
+/**
+ * Count and revenue per tier and currency. FerretDB 1.24 computes only the first accumulator of a `$group`, so the
+ * count and the sum are two pipelines joined here. Aggregations are not cast by mongoose: the match holds only
+ * strings, booleans and ObjectIds.
+ */
+export async function tierCells(match: Record<string, unknown>): Promise<TierCell[]> {
+  type Row = { _id: { tier?: unknown; currency?: unknown }; value: number };
+  const grouped = (value: 1 | string) => CustomerModel.aggregate<Row>([
+    { $match: match },
+    { $group: { _id: { tier: '$tier', currency: '$currency' }, value: { $sum: value } } },
+  ]);
+  const [counts, sums] = await Promise.all([grouped(1), grouped('$revenue12m')]);
+  const cells = new Map<string, TierCell>();
+  const cellOf = (row: Row) => {
+    const tier = asReportTier(row._id.tier);
+    const currency = String(row._id.currency ?? '');
+    const key = `${tier}:${currency}`;
+    if (!cells.has(key)) cells.set(key, { tier, currency, count: 0, revenue12m: 0 });
+    return cells.get(key)!;
+  };
+  for (const row of counts) cellOf(row).count += row.value;
+  for (const row of sums) cellOf(row).revenue12m += row.value;
+  return [...cells.values()];
+}
+
+export type TierSummary = {
+  tier: ReportTier; count: number; share: number; revenue12m: ByCurrency; revenueShare: ByCurrency; keyAccount: boolean;
+};
+export type TierDistribution = {
+  tiers: TierSummary[];
+  totals: { count: number; revenue12m: ByCurrency; keyAccounts: Omit<TierSummary, 'tier' | 'keyAccount'> };
+};
+
+/** Each of the currencies with the revenue of the cells in it. */
+function sumByCurrency(cells: TierCell[], currencies: string[]): ByCurrency {
+  return Object.fromEntries(currencies.map((c) => [c, cells.filter((x) => x.currency === c).reduce((s, x) => s + x.revenue12m, 0)]));
+}
+
+/**
+ * Every tier (S, A, B, C, none) with its count and revenue per currency; every currency of the book appears in every
+ * tier (0 where the tier has none), and each share is of that currency's total.
+ */
+export function tierDistribution(cells: TierCell[]): TierDistribution {
+  const currencies = [...new Set(cells.map((c) => c.currency))].sort();
+  const total = { count: cells.reduce((s, c) => s + c.count, 0), revenue12m: sumByCurrency(cells, currencies) };
+  const summary = (subset: TierCell[]) => {
+    const count = subset.reduce((s, c) => s + c.count, 0);
+    const revenue12m = sumByCurrency(subset, currencies);
+    const revenueShare = Object.fromEntries(currencies.map((c) => [c, ratio(revenue12m[c]!, total.revenue12m[c]!)]));
+    return { count, share: ratio(count, total.count), revenue12m, revenueShare };
+  };
+  return {
+    tiers: reportTiers.map((tier) => ({
+      tier, ...summary(cells.filter((c) => c.tier === tier)), keyAccount: isKey(tier),
+    })),
+    totals: { ...total, keyAccounts: summary(cells.filter((c) => isKey(c.tier))) },
+  };
+}
+
+export const tierCsvColumns = ['tier', 'keyAccount', 'count', 'share', 'currency', 'revenue12m', 'revenueShare'] as const;
+
+/**
+ * CSV rows: per tier and currency (count and share are that currency's customers of the tier), then a `total` row
+ * per currency. A book with no customer still lists each tier, with no currency.
+ */
+export function tierCsvRows(cells: TierCell[]): Array<Array<string | number>> {
+  const currencies = [...new Set(cells.map((c) => c.currency))].sort();
+  const totalCount = cells.reduce((s, c) => s + c.count, 0);
+  const byCurrency = (c: string) => cells.filter((x) => x.currency === c);
+  const sum = (subset: TierCell[], field: 'count' | 'revenue12m') => subset.reduce((s, x) => s + x[field], 0);
+  const rows: Array<Array<string | number>> = [];
+  for (const tier of reportTiers) {
+    const keyAccount = String(isKey(tier));
+    if (!currencies.length) rows.push([tier, keyAccount, 0, 0, '', 0, 0]);
+    for (const currency of currencies) {
+      const cell = cells.filter((x) => x.tier === tier && x.currency === currency);
+      const [count, revenue] = [sum(cell, 'count'), sum(cell, 'revenue12m')];
+      rows.push([tier, keyAccount, count, ratio(count, totalCount), currency, revenue, ratio(revenue, sum(byCurrency(currency), 'revenue12m'))]);
+    }
+  }
+  for (const currency of currencies) {
+    const [count, revenue] = [sum(byCurrency(currency), 'count'), sum(byCurrency(currency), 'revenue12m')];
+    rows.push(['total', '', count, ratio(count, totalCount), currency, revenue, revenue > 0 ? 1 : 0]);
+  }
+  return rows;
+}
+
+// --- movements ----------------------------------------------------------------------------------------------------
+
+export type Movement = {
+  id: string; customerId: string; code: string; name: string; from: ReportTier; to: Tier; score: number | null;
+  policyVersion: number | null; source: string; reason: string; by: { id: string | null; name: string }; at: Date;
+};
+export type MovementMatrixRow = { from: ReportTier; counts: Record<Tier, number> };
+export type MovementTotals = { changes: number; up: number; down: number; intoKeyAccounts: number; outOfKeyAccounts: number };
+
+/**
+ * The tier changes applied in [from, to) to the customers the match covers, newest first. The customers are read
+ * first and the changes filtered in code: a filtered book can hold thousands of customers, too many for one `$in`.
+ */
+export async function movementsIn(match: Record<string, unknown>, from: Date, to: Date): Promise<Movement[]> {
+  const [customers, changes] = await Promise.all([
+    CustomerModel.find(match, { code: 1, name: 1 }).lean<Array<{ _id: Types.ObjectId; code: string; name: string }>>(),
+    TierChangeModel.find({ at: { $gte: from, $lt: to } }).sort({ at: -1, _id: -1 }).lean(),
+  ]);
+  const byId = new Map(customers.map((c) => [String(c._id), c]));
+  return changes.flatMap((change) => {
+    const customer = byId.get(String(change.customerId));
+    if (!customer) return [];
+    return [{
+      id: String(change._id), customerId: String(change.customerId), code: customer.code, name: customer.name,
+      from: asReportTier(change.from), to: change.to as Tier, score: change.score ?? null, policyVersion: change.policyVersion ?? null,
+      source: change.source, reason: change.reason, by: { id: change.byId ? String(change.byId) : null, name: change.byName }, at: change.at,
+    }];
+  });
+}
+
+/**
+ * The from-tier x to-tier grid (every cell, zeros included) and the counts of moves. Up is towards S; a first
+ * classification (from none) is neither up nor down, but one into S or A enters the key accounts.
+ */
+export function movementSummary(movements: Movement[]): { matrix: MovementMatrixRow[]; totals: MovementTotals } {
+  const matrix = reportTiers.map((from) => ({ from, counts: Object.fromEntries(tiers.map((t) => [t, 0])) as Record<Tier, number> }));
+  const totals: MovementTotals = { changes: movements.length, up: 0, down: 0, intoKeyAccounts: 0, outOfKeyAccounts: 0 };
+  for (const m of movements) {
+    matrix.find((row) => row.from === m.from)!.counts[m.to] += 1;
+    const wasKey = isKey(m.from);
+    if (m.from !== 'none' && rank(m.to) < rank(m.from)) totals.up += 1;
+    if (m.from !== 'none' && rank(m.to) > rank(m.from)) totals.down += 1;
+    if (!wasKey && isKeyTier(m.to)) totals.intoKeyAccounts += 1;
+    if (wasKey && !isKeyTier(m.to)) totals.outOfKeyAccounts += 1;
+  }
+  return { matrix, totals };
+}
+
+export const movementCsvColumns = [
+  'at', 'id', 'customerId', 'code', 'name', 'from', 'to', 'score', 'policyVersion', 'source', 'reason', 'byId', 'byName',
+] as const;
+
+export function movementCsvRow(m: Movement): Array<string | number | null> {
+  return [m.at.toISOString(), m.id, m.customerId, m.code, m.name, m.from, m.to, m.score, m.policyVersion, m.source, m.reason, m.by.id, m.by.name];
+}
