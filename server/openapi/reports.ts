@@ -1,3 +1,126 @@
-import type { Part } from './common.ts';
+import { tiers } from '../../models/customer.ts';
+import { movementCsvColumns, reportTiers, tierCsvColumns } from '../../models/tier-report.ts';
+import { errors, json, ref, secured, type Part } from './common.ts';
 
-export const reportsPart: Part = { paths: {}, schemas: {} };
+const str = (maxLength: number) => ({ type: 'string', minLength: 1, maxLength });
+const objectIdSchema = { type: 'string', pattern: '^[0-9a-f]{24}$' };
+const share = { type: 'number', minimum: 0, maximum: 1, description: '0..1, rounded to 4 decimals' };
+const reportTier = { enum: [...reportTiers], description: '`none`: not classified yet' };
+
+const filterParams = [
+  { name: 'region', in: 'query', description: "the customer's company.region", schema: str(100) },
+  { name: 'industry', in: 'query', description: "the customer's company.industry", schema: str(100) },
+  { name: 'team', in: 'query', description: "the team of the customer's owner", schema: str(100) },
+];
+const filtersNote = 'Archived customers are left out. Executives and admins only. '
+  + 'Answers CSV (UTF-8 with BOM, a header row) when the Accept header prefers text/csv; a text cell starting with '
+  + '= + - @, tab or CR is prefixed with an apostrophe so spreadsheets do not run it.';
+const csv = (description: string) => ({ 'text/csv': { schema: { type: 'string', description } } });
+const refusals = { 400: errors[400], 401: errors[401], 403: errors[403] };
+
+const byCurrency = (description: string, value: object) => ({
+  type: 'object', description, propertyNames: { pattern: '^[A-Z]{3}$' }, additionalProperties: value,
+});
+const revenue = byCurrency('minor units per ISO 4217 currency; amounts in different currencies are never added', { type: 'integer' });
+const revenueShare = byCurrency("per currency, the share of that currency's total revenue", share);
+const tierCounts = { type: 'object', required: [...tiers], properties: Object.fromEntries(tiers.map((t) => [t, { type: 'integer', minimum: 0 }])) };
+
+export const reportsPart: Part = {
+  paths: {
+    '/api/v1/reports/tiers': {
+      get: {
+        tags: ['reports'], summary: 'Customers and revenue per tier (S, A, B, C and none), revenue per currency', security: secured,
+        description: filtersNote,
+        parameters: filterParams,
+        responses: {
+          200: {
+            description: `The distribution. As CSV: columns ${tierCsvColumns.join(',')}, one row per tier and currency (count and share `
+              + 'of the customers of that tier in that currency) and a `total` row per currency.',
+            content: { ...json(ref('TierReport')), ...csv('CSV with a header row') },
+          },
+          ...refusals,
+        },
+      },
+    },
+    '/api/v1/reports/tier-movements': {
+      get: {
+        tags: ['reports'], summary: 'Tier changes applied in a period [from, to): a from/to matrix, counts and the changes', security: secured,
+        description: filtersNote,
+        parameters: [
+          { name: 'from', in: 'query', description: 'ISO 8601, inclusive; defaults to 30 days before `to`', schema: { type: 'string', format: 'date-time' } },
+          { name: 'to', in: 'query', description: 'ISO 8601, exclusive; defaults to now; after `from` and at most 3 years later', schema: { type: 'string', format: 'date-time' } },
+          ...filterParams,
+        ],
+        responses: {
+          200: {
+            description: `The movements. As CSV: every change of the period, newest first, columns ${movementCsvColumns.join(',')}.`,
+            content: { ...json(ref('TierMovementReport')), ...csv('CSV with a header row') },
+          },
+          ...refusals,
+        },
+      },
+    },
+  },
+  schemas: {
+    ReportFilters: {
+      type: 'object', description: 'the filters applied',
+      properties: { region: { type: 'string' }, industry: { type: 'string' }, team: { type: 'string' } },
+    },
+    TierReportRow: {
+      type: 'object', required: ['tier', 'count', 'share', 'revenue12m', 'revenueShare', 'keyAccount'],
+      properties: {
+        tier: reportTier, count: { type: 'integer', minimum: 0 }, share: { ...share, description: 'of all customers in the report' },
+        revenue12m: revenue, revenueShare, keyAccount: { type: 'boolean', description: 'S and A' },
+      },
+    },
+    TierReport: {
+      type: 'object', required: ['asOf', 'filters', 'tiers', 'totals'],
+      properties: {
+        asOf: { type: 'string', format: 'date-time' },
+        filters: ref('ReportFilters'),
+        tiers: { type: 'array', items: ref('TierReportRow'), description: 'S, A, B, C, none, in this order' },
+        totals: {
+          type: 'object', required: ['count', 'revenue12m', 'keyAccounts'],
+          properties: {
+            count: { type: 'integer', minimum: 0 }, revenue12m: revenue,
+            keyAccounts: {
+              type: 'object', required: ['count', 'share', 'revenue12m', 'revenueShare'],
+              properties: { count: { type: 'integer', minimum: 0 }, share, revenue12m: revenue, revenueShare },
+            },
+          },
+        },
+      },
+    },
+    TierMovement: {
+      type: 'object',
+      required: ['id', 'customerId', 'code', 'name', 'from', 'to', 'score', 'policyVersion', 'source', 'reason', 'by', 'at'],
+      properties: {
+        id: objectIdSchema, customerId: objectIdSchema, code: { type: 'string' }, name: { type: 'string' },
+        from: reportTier, to: { enum: [...tiers] }, score: { type: ['number', 'null'] }, policyVersion: { type: ['integer', 'null'] },
+        source: { enum: ['computed', 'override'] }, reason: { type: 'string' },
+        by: {
+          type: 'object', required: ['id', 'name'],
+          properties: { id: { ...objectIdSchema, type: ['string', 'null'], description: 'null for the system' }, name: { type: 'string' } },
+        },
+        at: { type: 'string', format: 'date-time' },
+      },
+    },
+    TierMovementReport: {
+      type: 'object', required: ['from', 'to', 'filters', 'matrix', 'totals', 'items', 'itemsTotal'],
+      properties: {
+        from: { type: 'string', format: 'date-time' }, to: { type: 'string', format: 'date-time' }, filters: ref('ReportFilters'),
+        matrix: {
+          type: 'array', description: 'one row per from-tier (S, A, B, C, none), every cell present, with the count of moves to each tier',
+          items: { type: 'object', required: ['from', 'counts'], properties: { from: reportTier, counts: tierCounts } },
+        },
+        totals: {
+          type: 'object', required: ['changes', 'up', 'down', 'intoKeyAccounts', 'outOfKeyAccounts'],
+          description: 'up is towards S; a first classification (from none) is neither up nor down',
+          properties: Object.fromEntries(['changes', 'up', 'down', 'intoKeyAccounts', 'outOfKeyAccounts'].map((k) => [k, { type: 'integer', minimum: 0 }])),
+        },
+        items: { type: 'array', maxItems: 1000, items: ref('TierMovement'), description: 'newest first, at most 1000' },
+        itemsTotal: { type: 'integer', minimum: 0, description: 'all changes of the period, items included' },
+      },
+    },
+  },
+};
