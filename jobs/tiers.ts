@@ -1,7 +1,7 @@
 import type { Agenda } from 'agenda';
 import { refreshAllRevenue12m } from '../models/project.ts';
 import { applyLeftoverApprovals } from '../models/tier-decisions.ts';
-import { reclassify, repairTierHistory, type ReclassifyResult } from '../models/tiering.ts';
+import { reclassify, catchUpTiers, type ReclassifyResult } from '../models/tiering.ts';
 import type { Config } from '../server/config.ts';
 
 export const name = 'tiers.reclassify-all';
@@ -9,20 +9,20 @@ export const name = 'tiers.reclassify-all';
 /** `asOf` (ISO date-time) fixes "now" (revenue window, loyalty, override expiry); `reason` goes into the change records. */
 export type Data = { asOf?: string; reason?: string };
 
-export type Result = ReclassifyResult & { revenueUpdated: number; approvalsFinished: number; historyRepaired: number };
+export type Result = ReclassifyResult & { revenueUpdated: number; approvalsFinished: number; tiersCaughtUp: number };
 
 /**
- * Rescores every customer under the current policy. Revenue first, so wins that aged out count no more; then approvals
- * decided but not yet applied; then the scores. Idempotent: a second run writes nothing and records nothing new.
+ * Rescores every customer under the current policy. Revenue first, so wins that aged out count no more; then changes
+ * recorded but not yet on their customer, and approvals decided but not yet applied; then the scores. Idempotent: a second run writes nothing and records nothing new.
  */
 export async function handler(data: Data = {}): Promise<Result> {
   const asOf = data.asOf ? new Date(data.asOf) : new Date();
   if (Number.isNaN(asOf.getTime())) throw new Error(`${name}: asOf is not a date: ${data.asOf}`);
   const revenueUpdated = await refreshAllRevenue12m(asOf);
+  const tiersCaughtUp = await catchUpTiers(asOf);
   const approvalsFinished = await applyLeftoverApprovals(asOf);
   const result = await reclassify({ now: asOf, trigger: data.reason ?? 'reclassification' });
-  const historyRepaired = await repairTierHistory(asOf);
-  return { ...result, revenueUpdated, approvalsFinished, historyRepaired };
+  return { ...result, revenueUpdated, approvalsFinished, tiersCaughtUp };
 }
 
 export function define(agenda: Agenda): void {

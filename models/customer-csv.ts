@@ -28,7 +28,7 @@ const removedWhenEmpty: ReadonlySet<string> = new Set([
 
 // A spreadsheet runs a cell starting with one of these as a formula; the apostrophe makes it plain text.
 const formulaStart = /^[=+\-@\t\r]/;
-const guardFormula = (cell: string) => (formulaStart.test(cell) ? `'${cell}` : cell);
+export const guardFormula = (cell: string) => (formulaStart.test(cell) ? `'${cell}` : cell);
 const unguardFormula = (cell: string) => (cell.startsWith("'") && formulaStart.test(cell.slice(1)) ? cell.slice(1) : cell);
 
 export type StoredCustomer = Customer & { _id: Types.ObjectId; __v?: number };

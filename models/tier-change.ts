@@ -38,18 +38,37 @@ export type ChangeRecord = {
   source: TierSource; reason: string; byId: Types.ObjectId | null; byName: string; at: Date; approvalId: Types.ObjectId | null;
 };
 
-/** Inserts the records that are not there yet; a record already present (same key) is left as it is. */
-export async function recordTierChanges(records: ChangeRecord[]): Promise<void> {
-  if (!records.length) return;
-  try {
-    await TierChangeModel.insertMany(records, { ordered: false });
-  } catch (err) {
-    const writeErrors = (err as { writeErrors?: unknown[] }).writeErrors;
-    const allDuplicates = Array.isArray(writeErrors) && writeErrors.length > 0
-      && writeErrors.every((e) => isDuplicateKeyError((e as { err?: unknown }).err ?? e));
-    if (!allDuplicates && !isDuplicateKeyError(err)) throw err;
+/**
+ * Inserts change records; answers the keys that were already taken. A taken key means another writer (a concurrent
+ * rescoring, an earlier run that crashed halfway) already made that change of that customer: the unique index, which
+ * both engines enforce atomically, is what lets exactly one of them record it.
+ */
+export async function insertChangeRecords(records: ChangeRecord[]): Promise<Set<string>> {
+  const taken = new Set<string>();
+  for (let i = 0; i < records.length; i += 1000) {
+    const batch = records.slice(i, i + 1000);
+    try {
+      await TierChangeModel.insertMany(batch, { ordered: false });
+    } catch (err) {
+      const writeErrors = (err as { writeErrors?: Array<{ index?: number; err?: { index?: number } }> }).writeErrors;
+      if (!Array.isArray(writeErrors) || !writeErrors.length) {
+        if (isDuplicateKeyError(err) && batch.length === 1) taken.add(batch[0]!.key);
+        else throw err;
+        continue;
+      }
+      for (const e of writeErrors) {
+        if (!isDuplicateKeyError((e as { err?: unknown }).err ?? e)) throw err;
+        const index = e.index ?? e.err?.index;
+        if (index === undefined) throw err;
+        taken.add(batch[index]!.key);
+      }
+    }
   }
+  return taken;
 }
+
+/** The customer's tier revision a record's key names (`${customerId}:${revision}`). */
+export const revisionOf = (key: string) => Number(key.slice(key.lastIndexOf(':') + 1));
 
 export const approvalStatuses = ['pending', 'approved', 'rejected', 'superseded'] as const;
 export type ApprovalStatus = (typeof approvalStatuses)[number];

@@ -74,15 +74,22 @@ export async function currentPolicy(): Promise<Policy & { id: string }> {
   return currentPolicy();
 }
 
-/** Stores the rules as the next version; retries when another version was saved at the same moment. */
-export async function savePolicy(rules: PolicyRules, note: string, by: { id: string; name: string }): Promise<Policy & { id: string }> {
+/**
+ * Stores the rules as the next version. With `expectedVersion` (the If-Match of a PUT) it is exactly that version plus
+ * one, or nothing (null) when another version took its place: the unique index decides between two admins saving at
+ * once. Without it, it retries on the next free version.
+ */
+export async function savePolicy(rules: PolicyRules, note: string, by: { id: string; name: string }): Promise<Policy & { id: string }>;
+export async function savePolicy(rules: PolicyRules, note: string, by: { id: string; name: string }, expectedVersion: number | undefined): Promise<(Policy & { id: string }) | null>;
+export async function savePolicy(rules: PolicyRules, note: string, by: { id: string; name: string }, expectedVersion?: number): Promise<(Policy & { id: string }) | null> {
   for (let attempt = 0; attempt < 5; attempt++) {
-    const { version } = await currentPolicy();
+    const version = expectedVersion ?? (await currentPolicy()).version;
     try {
       const row = await TierPolicyModel.create({ ...rules, version: version + 1, note, createdById: by.id, createdByName: by.name, createdAt: new Date() });
       return policyJson(row.toObject());
     } catch (err) {
       if (!isDuplicateKeyError(err)) throw err;
+      if (expectedVersion !== undefined) return null;
     }
   }
   throw new Error('could not save the tier policy: other versions kept being saved at the same time');

@@ -1,7 +1,8 @@
 import { Types, type AnyBulkWriteOperation } from 'mongoose';
 import { CustomerModel, type Tier, type TierSource } from './customer.ts';
+import { bulkWriteInChunks } from './engine.ts';
 import {
-  TierApprovalModel, TierChangeModel, recordTierChanges, requestApproval, supersede, type ApprovalRequest, type ChangeRecord,
+  TierApprovalModel, TierChangeModel, insertChangeRecords, requestApproval, revisionOf, supersede, type ApprovalRequest, type ChangeRecord,
 } from './tier-change.ts';
 import { tierInputsFor } from './tier-inputs.ts';
 import { currentPolicy, type Policy } from './tier-policy.ts';
@@ -24,16 +25,18 @@ export type TierState = {
   tierBreakdown?: unknown[] | null;
   tierPolicyVersion?: number | null;
   tierOverride?: Override | null;
+  tierSource?: TierSource | null;
   tierRevision?: number;
   revenue12m?: number | null;
   tierInputs?: { potential?: number | null; strategicValue?: number | null } | null;
 };
 
 export const tierStateFields = {
-  tier: 1, tierScore: 1, tierComputed: 1, tierBreakdown: 1, tierPolicyVersion: 1, tierOverride: 1, tierRevision: 1, revenue12m: 1, tierInputs: 1,
+  tier: 1, tierScore: 1, tierComputed: 1, tierBreakdown: 1, tierPolicyVersion: 1, tierOverride: 1, tierSource: 1, tierRevision: 1, revenue12m: 1, tierInputs: 1,
 } as const;
 
-const activeOverride = (state: TierState, now: Date) =>
+/** The override that holds at `now`, or null when there is none or it has expired. */
+export const activeOverride = (state: Pick<TierState, 'tierOverride'>, now: Date) =>
   state.tierOverride && (!state.tierOverride.expiresAt || state.tierOverride.expiresAt > now) ? state.tierOverride : null;
 
 export type Plan = {
@@ -61,7 +64,11 @@ export function planTier(state: TierState, scored: TierScore, policyVersion: num
   const because = [trigger, expired ? 'the override expired' : '', override ? `override: ${override.reason}` : `score ${scored.score} under policy v${policyVersion}`]
     .filter(Boolean).join('; ');
 
-  if (to === from) return { set, supersedePending: true };
+  if (to === from) {
+    // Same tier, but an override that ended (or began) changes why the customer has it.
+    if (from !== null && state.tierSource !== source) set.tierSource = source;
+    return { set, supersedePending: true };
+  }
   if (!needsApproval(from, to)) return { set, change: { to, source, reason: because }, supersedePending: true };
   if (from === null) {
     // A first classification into S or A starts at B, the highest tier that needs nobody's approval.
@@ -82,20 +89,41 @@ function changeFor(state: TierState, to: Tier, ctx: ApplyContext) {
     source: ctx.source, reason: ctx.reason, byId: ctx.by.id ? new Types.ObjectId(ctx.by.id) : null, byName: ctx.by.name, at: ctx.at,
     approvalId: ctx.approvalId ?? null,
   };
-  const set: Record<string, unknown> = { tier: to, tierSource: ctx.source, tierUpdatedAt: ctx.at, tierRevision: revision, tierLastChange: record };
-  if (ctx.override !== undefined) set.tierOverride = ctx.override;
-  return { record, set, filter: { _id: state._id, tierRevision: state.tierRevision ?? 0 } };
+  return { record, set: { ...customerSetFor(record), ...(ctx.override !== undefined ? { tierOverride: ctx.override } : {}) } };
+}
+
+/** The customer's tier fields once a recorded change is on it. */
+const customerSetFor = (record: ChangeRecord): Record<string, unknown> => ({
+  tier: record.to, tierSource: record.source, tierUpdatedAt: record.at, tierRevision: revisionOf(record.key), tierLastChange: record,
+});
+
+/**
+ * Brings customers up to the recorded changes whose keys were taken: a change recorded by someone else, or by a run
+ * that stopped before it updated the customer. The record is the truth; a customer already past it is left alone.
+ */
+async function catchUp(keys: Iterable<string>): Promise<void> {
+  const records = await TierChangeModel.find({ key: { $in: [...keys] } }).lean();
+  for (const record of records as ChangeRecord[]) {
+    const customer = await CustomerModel.findById(record.customerId, { tierRevision: 1 }).lean();
+    if (customer && (customer.tierRevision ?? 0) < revisionOf(record.key)) {
+      await CustomerModel.updateOne({ _id: record.customerId }, { $set: customerSetFor(record) }, { timestamps: false });
+    }
+  }
 }
 
 /**
- * Moves one customer to `to` and records it, unless another change landed since `state` was read (answers false;
- * read again and decide again).
+ * Moves one customer to `to` and records it. The record goes first: its unique key (customer and next revision) is
+ * the guard, so of two writers who read the same revision exactly one changes the tier. Answers false when the key was
+ * taken (the customer is brought up to that change; read again and decide again).
  */
 export async function applyTier(state: TierState, to: Tier, ctx: ApplyContext, extraSet: Record<string, unknown> = {}): Promise<boolean> {
-  const { record, set, filter } = changeFor(state, to, ctx);
-  const result = await CustomerModel.updateOne(filter, { $set: { ...extraSet, ...set } }, { timestamps: false });
-  if (!result.modifiedCount) return false;
-  await recordTierChanges([record]);
+  const { record, set } = changeFor(state, to, ctx);
+  const taken = await insertChangeRecords([record]);
+  if (taken.size) {
+    await catchUp(taken);
+    return false;
+  }
+  await CustomerModel.updateOne({ _id: state._id }, { $set: { ...extraSet, ...set } }, { timestamps: false });
   return true;
 }
 
@@ -113,7 +141,7 @@ export async function reclassify(opts: { customerIds?: Array<Types.ObjectId | st
   const inputs = await tierInputsFor(customers, now);
   const result: ReclassifyResult = { scanned: customers.length, rescored: 0, changed: 0, requested: 0, policyVersion: policy.version };
 
-  const writes: Array<{ op: AnyBulkWriteOperation; record?: ChangeRecord }> = [];
+  const writes: Array<{ id: Types.ObjectId; set: Record<string, unknown>; change?: { record: ChangeRecord; set: Record<string, unknown> } }> = [];
   const requests: ApprovalRequest[] = [];
   const settled: Types.ObjectId[] = [];
   for (const state of customers) {
@@ -121,12 +149,12 @@ export async function reclassify(opts: { customerIds?: Array<Types.ObjectId | st
     const plan = planTier(state, scored, policy.version, now, opts.trigger);
     if (Object.keys(plan.set).length) result.rescored++;
     if (plan.change) {
-      const { record, set, filter: guard } = changeFor(state, plan.change.to, {
+      const change = changeFor(state, plan.change.to, {
         source: plan.change.source, reason: plan.change.reason, score: scored.score, policyVersion: policy.version, by: systemActor, at: now,
       });
-      writes.push({ op: { updateOne: { filter: guard, update: { $set: { ...plan.set, ...set } }, timestamps: false } }, record });
+      writes.push({ id: state._id, set: plan.set, change });
     } else if (Object.keys(plan.set).length) {
-      writes.push({ op: { updateOne: { filter: { _id: state._id }, update: { $set: plan.set }, timestamps: false } } });
+      writes.push({ id: state._id, set: plan.set });
     }
     if (plan.request) {
       requests.push({
@@ -138,7 +166,7 @@ export async function reclassify(opts: { customerIds?: Array<Types.ObjectId | st
     }
   }
 
-  result.changed = await writeInChunks(writes);
+  result.changed = await landWrites(writes);
   for (const request of requests) {
     if (await rejectedBefore(request)) continue;
     if ((await requestApproval(request)).created) result.requested++;
@@ -147,26 +175,23 @@ export async function reclassify(opts: { customerIds?: Array<Types.ObjectId | st
   return result;
 }
 
-// FerretDB 1.24 never answers a bulkWrite of 100 or more updates (models/engine.ts), so chunks of 50.
-const CHUNK = 50;
-
-/** Runs the writes; records the tier changes whose guarded write landed; answers how many changes were applied. */
-async function writeInChunks(writes: Array<{ op: AnyBulkWriteOperation; record?: ChangeRecord }>): Promise<number> {
-  let applied = 0;
-  for (let i = 0; i < writes.length; i += CHUNK) {
-    const chunk = writes.slice(i, i + CHUNK);
-    const { modifiedCount } = await CustomerModel.bulkWrite(chunk.map((w) => w.op), { ordered: false, timestamps: false });
-    let records = chunk.flatMap((w) => (w.record ? [w.record] : []));
-    if (modifiedCount < chunk.length && records.length) {
-      // Some write found the customer changed meanwhile (or already as wanted): keep the changes that did land.
-      const landed = await CustomerModel.find({ _id: { $in: records.map((r) => r.customerId) } }, { tierLastChange: 1 }).lean();
-      const keys = new Set(landed.map((c) => (c.tierLastChange as { key?: string } | null)?.key));
-      records = records.filter((r) => keys.has(r.key));
-    }
-    await recordTierChanges(records);
-    applied += records.length;
-  }
-  return applied;
+/**
+ * Records the tier changes first (a taken key means someone else made that change: the customer is brought up to it
+ * and keeps only its new score), then writes the customers by _id in chunked bulkWrites. A filter on _id alone is the
+ * one the embedded engine looks up by index; any other condition scans the collection per update. Answers how many
+ * tier changes were applied.
+ */
+async function landWrites(writes: Array<{ id: Types.ObjectId; set: Record<string, unknown>; change?: { record: ChangeRecord; set: Record<string, unknown> } }>): Promise<number> {
+  const records = writes.flatMap((w) => (w.change ? [w.change.record] : []));
+  const taken = await insertChangeRecords(records);
+  const operations: AnyBulkWriteOperation[] = writes
+    .map((w) => ({ ...w.set, ...(w.change && !taken.has(w.change.record.key) ? w.change.set : {}) }))
+    .map((set, i) => ({ set, id: writes[i]!.id }))
+    .filter((w) => Object.keys(w.set).length)
+    .map((w) => ({ updateOne: { filter: { _id: w.id }, update: { $set: w.set }, timestamps: false } }));
+  await bulkWriteInChunks(CustomerModel, operations);
+  if (taken.size) await catchUp(taken);
+  return records.length - taken.size;
 }
 
 /** A computed move that an executive already rejected is not asked again while the score still points the same way under the same policy. */
@@ -193,17 +218,20 @@ export function rescore(customerId: Types.ObjectId | string, trigger: string): P
 }
 
 /**
- * Re-creates change records lost to a crash between a customer's tier write and its record: each customer keeps its
- * last change beside the tier (written in the same update), and a record with the same key is inserted if missing.
- * Looks at customers whose tier changed in the last week; answers how many records it had to write.
+ * Finishes changes recorded in the last week whose customer was never updated (a crash between the record and the
+ * customer write): the customer is brought up to the record. Answers how many customers it had to bring up.
  */
-export async function repairTierHistory(now = new Date()): Promise<number> {
+export async function catchUpTiers(now = new Date()): Promise<number> {
   const since = new Date(now.getTime() - 7 * 24 * 60 * 60 * 1000);
-  const recent = await CustomerModel.find({ tierUpdatedAt: { $gte: since } }, { tierLastChange: 1 }).lean();
-  const records = recent.map((c) => c.tierLastChange as ChangeRecord | null).filter((r): r is ChangeRecord => Boolean(r?.key));
-  if (!records.length) return 0;
-  const present = new Set((await TierChangeModel.find({ at: { $gte: since } }, { key: 1 }).lean()).map((r) => r.key));
-  const missing = records.filter((r) => !present.has(r.key));
-  await recordTierChanges(missing);
-  return missing.length;
+  const latest = new Map<string, string>();
+  for (const r of await TierChangeModel.find({ at: { $gte: since } }, { key: 1, customerId: 1 }).lean()) {
+    const id = String(r.customerId);
+    if (revisionOf(r.key) > revisionOf(latest.get(id) ?? ':0')) latest.set(id, r.key);
+  }
+  if (!latest.size) return 0;
+  // One read of every customer's revision beats an $in over thousands of ids on the embedded engine.
+  const revisions = new Map((await CustomerModel.find({}, { tierRevision: 1 }).lean()).map((c) => [String(c._id), c.tierRevision ?? 0]));
+  const lagging = [...latest].filter(([id, key]) => revisions.has(id) && revisions.get(id)! < revisionOf(key)).map(([, key]) => key);
+  if (lagging.length) await catchUp(lagging);
+  return lagging.length;
 }

@@ -1,6 +1,7 @@
 import { stringify } from 'csv-stringify/sync';
 import { Router, type Request, type Response } from 'express';
 import Joi from 'joi';
+import { guardFormula } from '../models/customer-csv.ts';
 import {
   movementCsvColumns, movementCsvRow, movementSummary, movementsIn, reportCustomerMatch, tierCells, tierCsvColumns, tierCsvRows,
   tierDistribution, type ReportFilters,
@@ -46,9 +47,7 @@ function wantsCsv(req: Request, res: Response): boolean {
   return req.accepts(['application/json', 'text/csv']) === 'text/csv';
 }
 
-// A spreadsheet runs a cell starting with one of these as a formula; the apostrophe makes it plain text.
-const formulaStart = /^[=+\-@\t\r]/;
-const csvCell = (value: string | number | null) => (typeof value === 'string' && formulaStart.test(value) ? `'${value}` : value ?? '');
+const csvCell = (value: string | number | null) => (typeof value === 'string' ? guardFormula(value) : value ?? '');
 
 function sendCsv(res: Response, name: string, columns: readonly string[], rows: Array<Array<string | number | null>>) {
   res.setHeader('Content-Type', 'text/csv; charset=utf-8');

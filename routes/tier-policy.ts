@@ -8,7 +8,7 @@ import {
   TierPolicyModel, criterionInputs, criterionKeys, currentPolicy, policyJson, policyProblems, savePolicy, type Policy, type PolicyRules,
 } from '../models/tier-policy.ts';
 import { needsApproval, scoreTier } from '../models/tier-scoring.ts';
-import { tierStateFields, type TierState } from '../models/tiering.ts';
+import { activeOverride, tierStateFields, type TierState } from '../models/tiering.ts';
 import { authenticate, authorize, currentUser } from '../server/auth.ts';
 import type { Config } from '../server/config.ts';
 import { HttpError } from '../server/errors.ts';
@@ -98,7 +98,7 @@ async function simulate(rules: PolicyRules, now: Date) {
   let movesTotal = 0;
   for (const customer of customers) {
     const scored = scoreTier(rules, inputs.get(String(customer._id))!);
-    const override = customer.tierOverride && (!customer.tierOverride.expiresAt || customer.tierOverride.expiresAt > now) ? customer.tierOverride : null;
+    const override = activeOverride(customer, now);
     const from = customer.tier ?? null;
     const to = override ? override.tier : scored.tier;
     current[from ?? 'none']++;
@@ -126,7 +126,8 @@ export function tierPolicyRouter(config: Config): Router {
     const { rules, note } = parsePolicy(req.body);
     const expected = ifMatchPolicyVersion(req);
     if (expected !== undefined && expected !== (await currentPolicy()).version) throw staleError('tier policy');
-    const saved = await savePolicy(rules, note, { id: user.id, name: user.name });
+    const saved = await savePolicy(rules, note, { id: user.id, name: user.name }, expected);
+    if (!saved) throw staleError('tier policy');
     // The worker rescores every customer; the new policy already applies to each customer rescored meanwhile.
     await enqueue(config, reclassifyAllJob, { reason: `policy v${saved.version} saved by ${user.name}` });
     sendPolicy(res, saved);

@@ -149,7 +149,7 @@ describe('planTier', () => {
 
   it('does nothing at all when neither the score nor the tier moved', () => {
     const breakdown = [{ criterion: 'potential', input: 1, points: 50, weight: 100, contribution: 50 }];
-    const same = state({ tier: 'B', tierScore: 50, tierComputed: 'B', tierPolicyVersion: 4, tierBreakdown: breakdown });
+    const same = state({ tier: 'B', tierSource: 'computed', tierScore: 50, tierComputed: 'B', tierPolicyVersion: 4, tierBreakdown: breakdown });
     const plan = planTier(same, { score: 50, tier: 'B', breakdown: breakdown as TierScore['breakdown'] }, 4, now);
     expect(plan.set).to.deep.equal({});
     expect(plan.change).to.equal(undefined);

@@ -120,6 +120,15 @@ describe('tier policy API', () => {
       expectProblem(await api().put(url).set(bearer(admin)).set('If-Match', '"7"').send(variant()), 412);
       expect(await versionCount()).to.equal(count);
     });
+
+    it('of two admins saving with the same If-Match at the same moment, exactly one gets the next version', async () => {
+      const current = await newestVersion();
+      const count = await versionCount();
+      const answers = await Promise.all([0, 1].map(() => api().put(url).set(bearer(admin)).set('If-Match', `"v${current}"`).send(variant())));
+      expect(answers.map((r) => r.status).sort()).to.deep.equal([200, 412]);
+      expect(await versionCount()).to.equal(count + 1);
+      expect(await newestVersion()).to.equal(current + 1);
+    });
   });
 
   describe('GET /api/v1/tier-policy/versions', () => {

@@ -280,6 +280,16 @@ describe('tiers', () => {
       expect(back.body.pendingApproval).to.include({ from: 'A', to: 'B', source: 'computed', status: 'pending' });
       expect((await stored(w.customer.id)).tierOverride).to.equal(null);
     });
+
+    it('an override of the tier the customer already has pins it, and removing it makes the tier computed again', async () => {
+      const w = await world('B');
+      await api().post(overrideUrl(w.customer.id)).set(bearer(w.owner)).send({ tier: 'B', reason: 'hold through the reorganisation' }).expect(200);
+      expect(await stored(w.customer.id)).to.include({ tier: 'B', tierSource: 'override' });
+      const res = await api().delete(overrideUrl(w.customer.id)).set(bearer(w.owner)).expect(200);
+      expect(res.body).to.include({ tier: 'B', tierSource: 'computed', override: null });
+      expect(await stored(w.customer.id)).to.include({ tier: 'B', tierSource: 'computed', tierOverride: null });
+      expect((await changes(w.customer.id)).map((h) => [h.from, h.to]), 'the tier never changed').to.deep.equal([[null, 'B']]);
+    });
   });
 
   describe('GET /api/v1/tier-approvals', () => {
