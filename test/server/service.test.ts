@@ -154,6 +154,43 @@ describe('the service as a process', function () {
     }
   });
 
+  it('a policy saved through the API process is applied by the worker process: the customer moves and the move is recorded', async () => {
+    const engine = await startEmbeddedDb({ dataDir: tempDir(), say: () => undefined });
+    try {
+      const env = {
+        MONGODB_URI: `${engine.uri}e2e_tiers`, DATA_DIR: tempDir(), JWT_SECRET: 'a-secret-that-is-long-enough-for-hs256-0123456789',
+        ADMIN_EMAIL: 'root@example.org', ADMIN_PASSWORD: 'first admin password', DEMO_DATA: 'false', WORKER_HEARTBEAT_SECONDS: '1',
+      };
+      const api = started(run('server/index.ts', env));
+      const url = (await api.waitFor(/listening on (http:\/\/\S+)/))[1]!;
+      started(run('jobs/worker.ts', env));
+      const { accessToken } = await (await loginAt(url, 'root@example.org', 'first admin password')).json() as { accessToken: string };
+      const call = (method: string, route: string, body?: object, headers: Record<string, string> = {}) => fetch(`${url}${route}`, {
+        method, headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json', ...headers }, body: body && JSON.stringify(body),
+      });
+
+      // Under the default policy: potential 10M (25 points) and strategic value 5 (20 points) score 45, tier B.
+      const created = await (await call('POST', '/api/v1/customers', { code: 'E2E-TIER', name: 'Tiered Co', tierInputs: { potential: 1_000_000_000, strategicValue: 5 } })).json() as { id: string; tier: string; tierScore: number };
+      expect(created).to.include({ tier: 'B', tierScore: 45 });
+      const policy = await (await call('GET', '/api/v1/tier-policy')).json() as { version: number; criteria: unknown; cadenceDays: unknown };
+      const saved = await call('PUT', '/api/v1/tier-policy', { criteria: policy.criteria, cadenceDays: policy.cadenceDays, thresholds: { S: 90, A: 80, B: 50 }, note: 'stricter B' }, { 'if-match': `"v${policy.version}"` });
+      expect(saved.status).to.equal(200);
+
+      let view: { tier: string; policyVersion: number; history: Array<{ from: string; to: string; reason: string }> } | undefined;
+      expect(await until(async () => {
+        view = await (await call('GET', `/api/v1/customers/${created.id}/tier`)).json() as typeof view;
+        return view!.tier === 'C';
+      }), 'the worker reclassifies after the policy change').to.equal(true);
+      expect(view!.policyVersion).to.equal(policy.version + 1);
+      expect(view!.history[0]).to.include({ from: 'B', to: 'C' });
+      expect(view!.history[0]!.reason).to.include(`policy v${policy.version + 1} saved by`);
+      expect(view!.history).to.have.length(2);
+    } finally {
+      for (const c of children) if (c.child.exitCode === null) await stop(c);
+      await engine.stop();
+    }
+  });
+
   it('refuses to start on a bad configuration, naming every mistake', async () => {
     const bad = started(run('server/index.ts', { NODE_ENV: 'production', PORT: 'eighty', ADMIN_EMAIL: 'not-an-email' }));
     expect(await bad.exited).to.equal(1);
