@@ -31,7 +31,8 @@ const str = (id: unknown) => (id ? String(id) : null);
 
 /** An approval with string ids (toPublicJson keeps nested ObjectIds as they are). */
 function approvalJson(row: Row): Record<string, unknown> {
-  return { ...toPublicJson(row), customerId: str(row.customerId), requestedById: str(row.requestedById), decidedById: str(row.decidedById) };
+  // `key` is the uniqueness bookkeeping of models/tier-change.ts, not something a reader needs.
+  return { ...toPublicJson(row, ['key']), customerId: str(row.customerId), requestedById: str(row.requestedById), decidedById: str(row.decidedById) };
 }
 
 /** Approvals with `customer: {id, code, name, tier}` joined from one `$in` over their customers. */

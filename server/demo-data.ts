@@ -3,6 +3,10 @@ import { ChangeModel } from '../models/change.ts';
 import { ContactModel, attitudes, decisionRoles } from '../models/contact.ts';
 import { CustomerModel, customerStatuses, nameKeyOf } from '../models/customer.ts';
 import { ProjectModel, refreshAllRevenue12m, type ProjectStage } from '../models/project.ts';
+import { TierApprovalModel } from '../models/tier-change.ts';
+import { decideApproval } from '../models/tier-decisions.ts';
+import { currentPolicy } from '../models/tier-policy.ts';
+import { reclassify } from '../models/tiering.ts';
 
 // A realistic book for demos: a few hundred customers across the demo managers, with contacts and projects,
 // some Chinese names, a few group hierarchies. Deterministic (seeded), so every demo start looks the same.
@@ -97,5 +101,22 @@ export async function loadDemoBook(users: DemoUser[], count = 300): Promise<numb
   await ProjectModel.insertMany(projects, { ordered: false });
   await ChangeModel.insertMany(changes, { ordered: false });
   await refreshAllRevenue12m();
+  await classifyDemoBook(users);
   return customers.length;
+}
+
+/**
+ * Tiers for the demo book under the default policy: the first classification applies B and C at once and files the
+ * moves into S and A for approval; the demo executive approves all of them but one, which stays pending to show the
+ * approvals queue.
+ */
+async function classifyDemoBook(users: DemoUser[]): Promise<void> {
+  await currentPolicy();
+  await reclassify({ trigger: 'demo book loaded' });
+  const executive = users.find((u) => u.role === 'executive') ?? users.find((u) => u.role === 'admin');
+  if (!executive) return;
+  const pending = await TierApprovalModel.find({ status: 'pending' }, { _id: 1 }).sort({ requestedAt: 1, _id: 1 }).lean();
+  for (const approval of pending.slice(1)) {
+    await decideApproval(approval._id, 'approve', { id: String(executive._id), name: executive.name }, 'confirmed at the annual account review');
+  }
 }

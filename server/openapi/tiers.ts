@@ -123,7 +123,7 @@ export const tiersPart: Part = {
       required: ['id', 'customerId', 'from', 'to', 'source', 'score', 'policyVersion', 'reason', 'override', 'requestedById', 'requestedByName',
         'requestedAt', 'status', 'decidedById', 'decidedByName', 'decidedAt', 'comment', 'appliedAt'],
       properties: {
-        id: objectIdSchema, key: { type: 'string' }, customerId: objectIdSchema, from: nullableTier, to: tier, source: { enum: [...tierSources] },
+        id: objectIdSchema, customerId: objectIdSchema, from: nullableTier, to: tier, source: { enum: [...tierSources] },
         score: nullableNumber, policyVersion: { type: ['integer', 'null'] }, reason: { type: 'string' },
         override: {
           type: ['object', 'null'], description: 'the override asked for, set on the customer when approved',
