@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { Agenda } from 'agenda';
 import request from 'supertest';
 import { UserModel, hashPassword, type Role } from '../models/user.ts';
 import { signAccessToken } from '../server/auth.ts';
@@ -55,4 +56,14 @@ export async function createCustomer(owner: TestUser, fields: Record<string, unk
     .send({ code: uniqueCode(), name: `Customer ${uniqueCode('N')}`, ...fields });
   if (res.status !== 201) throw new Error(`createCustomer: ${res.status} ${res.text}`);
   return res.body as { id: string; code: string; name: string; ownerId: string; accountTeam: string[]; [key: string]: unknown };
+}
+
+/** Stands in for Agenda where a test checks only what a job registers and schedules: records the last define and every. */
+export function recordingAgenda() {
+  const calls: Record<'define' | 'every', unknown[] | undefined> = { define: undefined, every: undefined };
+  const agenda = {
+    define: (...args: unknown[]) => { calls.define = args; },
+    every: async (...args: unknown[]) => { calls.every = args; },
+  } as unknown as Agenda;
+  return { agenda, calls };
 }

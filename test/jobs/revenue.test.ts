@@ -1,11 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { Agenda } from 'agenda';
 import type { Types } from 'mongoose';
 import { expect } from 'chai';
 import { CustomerModel, nameKeyOf } from '../../models/customer.ts';
 import { ProjectModel, type ProjectStage } from '../../models/project.ts';
 import { define, handler, name, schedule } from '../../jobs/revenue.ts';
-import { api, bearer, createUser, type TestUser } from '../factories.ts';
+import { api, bearer, createUser, recordingAgenda, type TestUser } from '../factories.ts';
 
 const DAY = 24 * 60 * 60 * 1000;
 const daysAgo = (days: number) => new Date(Date.now() - days * DAY);
@@ -81,11 +80,7 @@ describe(`job ${name}`, () => {
   it('is defined on Agenda under its name and scheduled daily', async () => {
     const owner = await createUser({ role: 'manager' });
     const customer = await makeCustomer(owner, 5);
-    const calls: Record<string, unknown[]> = {};
-    const fake = {
-      define: (...args: unknown[]) => { calls.define = args; },
-      every: async (...args: unknown[]) => { calls.every = args; },
-    } as unknown as Agenda;
+    const { agenda: fake, calls } = recordingAgenda();
     define(fake);
     await schedule(fake);
     expect(calls.define![0]).to.equal(name);

@@ -1,12 +1,11 @@
 import { expect } from 'chai';
-import type { Agenda } from 'agenda';
 import { Types } from 'mongoose';
 import { CustomerModel } from '../../models/customer.ts';
 import { TierApprovalModel, TierChangeModel } from '../../models/tier-change.ts';
 import { defaultPolicyRules, savePolicy } from '../../models/tier-policy.ts';
 import { define, handler, name, schedule } from '../../jobs/tiers.ts';
 import { testConfig } from '../setup.ts';
-import { createCustomer, createUser } from '../factories.ts';
+import { createCustomer, createUser, recordingAgenda } from '../factories.ts';
 
 // The job rescores the whole book, so these tests assert on their own customers only and on the run being idempotent.
 
@@ -99,11 +98,7 @@ describe(`job ${name}`, () => {
   });
 
   it('is defined on Agenda and scheduled on TIER_CRON in TZ', async () => {
-    const calls: Record<string, unknown[]> = {};
-    const fake = {
-      define: (...args: unknown[]) => { calls.define = args; },
-      every: async (...args: unknown[]) => { calls.every = args; },
-    } as unknown as Agenda;
+    const { agenda: fake, calls } = recordingAgenda();
     define(fake);
     await schedule(fake, testConfig({ TIER_CRON: '15 3 * * 1-5', TZ: 'Asia/Shanghai' }));
     expect(calls.define![0]).to.equal(name);
