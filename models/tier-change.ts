@@ -1,6 +1,6 @@
 import { Schema, Types, model, type InferSchemaType } from 'mongoose';
 import { tierSources, tiers, type Tier, type TierSource } from './customer.ts';
-import { isDuplicateKeyError } from './engine.ts';
+import { bulkWriteInChunks, isDuplicateKeyError } from './engine.ts';
 
 // The history of applied tier changes, and the approvals that moves into or out of S and A wait for.
 
@@ -113,32 +113,59 @@ approvalSchema.index({ customerId: 1, requestedAt: -1 });
 export type TierApproval = InferSchemaType<typeof approvalSchema>;
 export const TierApprovalModel = model('TierApproval', approvalSchema, 'tier_approvals');
 
+export type WaitingApproval = { _id: Types.ObjectId; customerId: Types.ObjectId; to: string; source: string; status?: string };
+
 export type ApprovalRequest = {
   customerId: Types.ObjectId; from: Tier | null; to: Tier; source: TierSource; score: number | null; policyVersion: number | null;
   reason: string; override?: { tier: Tier; reason: string; expiresAt: Date | null } | null;
   by: { id: string | null; name: string }; at: Date;
 };
 
-/** Closes a pending approval without a decision, because what it asked for no longer applies. */
-export async function supersede(approval: { _id: Types.ObjectId; customerId: Types.ObjectId }, why: string, at = new Date()): Promise<void> {
-  await TierApprovalModel.updateOne(
-    { _id: approval._id, status: 'pending' },
-    { $set: { status: 'superseded', key: `${approval.customerId}:${approval._id}`, decidedAt: at, comment: why } },
-  );
+/**
+ * Closes pending approvals without a decision, because what they asked for no longer applies. Two steps, so that the
+ * embedded engine (which scans the collection for any filter but a lone _id) reads the collection once for the whole
+ * set: one guarded updateMany marks them superseded (one already decided is left alone), then each gives up the
+ * customer's pending key by _id. A crash between the steps leaves a closed approval holding the key; the next request
+ * for that customer frees it (requestApproval).
+ */
+export async function supersede(approvals: ReadonlyArray<{ _id: Types.ObjectId; customerId: Types.ObjectId }>, why: string, at = new Date()): Promise<void> {
+  for (let i = 0; i < approvals.length; i += 500) {
+    const chunk = approvals.slice(i, i + 500);
+    await TierApprovalModel.updateMany(
+      { _id: { $in: chunk.map((a) => a._id) }, status: 'pending' },
+      { $set: { status: 'superseded', decidedAt: at, comment: why } },
+    );
+    await bulkWriteInChunks(TierApprovalModel, chunk.map((a) => ({ updateOne: { filter: { _id: a._id }, update: { $set: { key: closedKey(a) } } } })));
+  }
+}
+
+/** The key of an approval once it is no longer pending: unique, and no longer the customer's pending slot. */
+export const closedKey = (a: { _id: Types.ObjectId; customerId: Types.ObjectId }) => `${a.customerId}:${a._id}`;
+
+/** What a customer's new request does with the one waiting: keep it (nothing to file), or replace it. */
+export function replaces(waiting: WaitingApproval | null, request: Pick<ApprovalRequest, 'to' | 'source'>): 'keep' | 'replace' | 'none' {
+  if (!waiting) return 'none';
+  if (request.source === 'computed' && (waiting.source === 'override' || waiting.to === request.to)) return 'keep';
+  return 'replace';
 }
 
 /**
  * The customer's pending approval for this move: the one already waiting if it asks the same, else a new one that
  * replaces what was waiting. A computed move never replaces a pending override request (a person asked for that).
- * `created` tells whether a new request was filed.
+ * `created` tells whether a new request was filed. `known` is the pending request when the caller has already read it
+ * (a batch reads them all at once: the embedded engine scans the collection for every query not by _id).
  */
-export async function requestApproval(request: ApprovalRequest) {
-  const sameAsk = (a: { to: string; source: string }) => a.to === request.to && a.source === request.source;
+export async function requestApproval(request: ApprovalRequest, known?: WaitingApproval | null) {
   for (let attempt = 0; attempt < 3; attempt++) {
-    const waiting = await TierApprovalModel.findOne({ key: String(request.customerId) }).lean();
-    if (waiting && (sameAsk(waiting) && request.source === 'computed')) return { approval: waiting, created: false };
-    if (waiting && waiting.source === 'override' && request.source === 'computed') return { approval: waiting, created: false };
-    if (waiting) await supersede(waiting, `replaced by a request for ${request.to} (${request.source})`, request.at);
+    const waiting = attempt === 0 && known !== undefined ? known : await TierApprovalModel.findOne({ key: String(request.customerId) }).lean();
+    if (waiting && 'status' in waiting && waiting.status !== 'pending') {
+      // Closed, but still holding the pending key (a crash between supersede's two steps): free it and look again.
+      await TierApprovalModel.updateOne({ _id: waiting._id }, { $set: { key: closedKey(waiting) } });
+      continue;
+    }
+    const decision = replaces(waiting, request);
+    if (decision === 'keep') return { approval: waiting!, created: false };
+    if (decision === 'replace') await supersede([waiting!], `replaced by a request for ${request.to} (${request.source})`, request.at);
     try {
       const created = await TierApprovalModel.create({
         key: String(request.customerId), customerId: request.customerId, from: request.from, to: request.to, source: request.source,

@@ -1,7 +1,7 @@
 import { Types } from 'mongoose';
 import type { Role } from './user.ts';
 import { CustomerModel, type Tier } from './customer.ts';
-import { TierApprovalModel, requestApproval, supersede, type TierApproval } from './tier-change.ts';
+import { TierApprovalModel, closedKey, requestApproval, supersede, type TierApproval } from './tier-change.ts';
 import { needsApproval } from './tier-scoring.ts';
 import { applyTier, reclassify, tierStateFields, type Actor, type TierState } from './tiering.ts';
 
@@ -55,7 +55,7 @@ export async function requestOverride(customerId: Types.ObjectId, input: Overrid
     return applied ? true : undefined;
   });
   const waiting = await TierApprovalModel.findOne({ key: String(customerId) }).lean();
-  if (waiting) await supersede(waiting, `${by.name} set an override to ${input.tier}`, now);
+  if (waiting) await supersede([waiting], `${by.name} set an override to ${input.tier}`, now);
   return { status: 'applied' };
 }
 
@@ -75,12 +75,12 @@ export async function decideApproval(approvalId: Types.ObjectId, decision: 'appr
   if (approval.status !== 'pending') throw new TierConflict(`the request is already ${approval.status}`);
   const state = await loadState(approval.customerId);
   if (decision === 'approve' && approval.source === 'computed' && (state?.tier ?? null) !== approval.from) {
-    await supersede(approval, `the customer's tier changed to ${state?.tier ?? 'none'} before the decision`, now);
+    await supersede([approval], `the customer's tier changed to ${state?.tier ?? 'none'} before the decision`, now);
     throw new TierConflict(`the customer's tier changed from ${approval.from} to ${state?.tier ?? 'none'} since the request; it is superseded`);
   }
   const closed = await TierApprovalModel.findOneAndUpdate(
     { _id: approval._id, status: 'pending' },
-    { $set: { status: decision === 'approve' ? 'approved' : 'rejected', key: `${approval.customerId}:${approval._id}`, decidedById: by.id, decidedByName: by.name, decidedAt: now, comment } },
+    { $set: { status: decision === 'approve' ? 'approved' : 'rejected', key: closedKey(approval), decidedById: by.id, decidedByName: by.name, decidedAt: now, comment } },
     { returnDocument: 'after' },
   ).lean();
   if (!closed) throw new TierConflict('the request was decided by someone else a moment ago');

@@ -2,7 +2,8 @@ import { Types, type AnyBulkWriteOperation } from 'mongoose';
 import { CustomerModel, type Tier, type TierSource } from './customer.ts';
 import { bulkWriteInChunks } from './engine.ts';
 import {
-  TierApprovalModel, TierChangeModel, insertChangeRecords, requestApproval, revisionOf, supersede, type ApprovalRequest, type ChangeRecord,
+  TierApprovalModel, TierChangeModel, insertChangeRecords, replaces, requestApproval, revisionOf, supersede, type ApprovalRequest,
+  type ChangeRecord, type WaitingApproval,
 } from './tier-change.ts';
 import { tierInputsFor } from './tier-inputs.ts';
 import { currentPolicy, type Policy } from './tier-policy.ts';
@@ -167,11 +168,28 @@ export async function reclassify(opts: { customerIds?: Array<Types.ObjectId | st
   }
 
   result.changed = await landWrites(writes);
+  // Approvals in three passes, each one read or write of the collection for the whole batch: what to keep, replace and
+  // settle; the closing of what no longer applies; then the new requests.
+  const book = requests.length || settled.length ? await approvalBook(requests.length + settled.length <= 20 ? [...requests.map((r) => r.customerId), ...settled] : undefined) : undefined;
+  const closing: WaitingApproval[] = [];
+  const filing: ApprovalRequest[] = [];
   for (const request of requests) {
-    if (await rejectedBefore(request)) continue;
-    if ((await requestApproval(request)).created) result.requested++;
+    const id = String(request.customerId);
+    const waiting = book!.pending.get(id) ?? null;
+    if (rejectedBefore(request, book!.lastDecided.get(id))) continue;
+    const decision = replaces(waiting, request);
+    if (decision === 'keep') continue;
+    if (decision === 'replace') closing.push(waiting!);
+    filing.push(request);
   }
-  await supersedeComputedRequests(settled, now);
+  for (const id of settled) {
+    const waiting = book!.pending.get(String(id));
+    if (waiting?.source === 'computed') closing.push(waiting);
+  }
+  await supersede(closing, 'the score no longer asks for this move', now);
+  for (const request of filing) {
+    if ((await requestApproval(request, null)).created) result.requested++;
+  }
   return result;
 }
 
@@ -194,23 +212,31 @@ async function landWrites(writes: Array<{ id: Types.ObjectId; set: Record<string
   return records.length - taken.size;
 }
 
-/** A computed move that an executive already rejected is not asked again while the score still points the same way under the same policy. */
-async function rejectedBefore(request: ApprovalRequest): Promise<boolean> {
-  if (request.source !== 'computed') return false;
-  const last = await TierApprovalModel.findOne({ customerId: request.customerId, status: { $in: ['approved', 'rejected'] } }, { status: 1, from: 1, to: 1, policyVersion: 1 })
-    .sort({ requestedAt: -1 }).lean();
-  return Boolean(last && last.status === 'rejected' && last.from === request.from && last.to === request.to && last.policyVersion === request.policyVersion);
+type Decided = { status: string; from?: string | null; to: string; policyVersion?: number | null; requestedAt: Date };
+
+/**
+ * The pending request and the last decision of each customer, in one read: the embedded engine scans the collection
+ * for any query not by _id, so one query per request made a batch quadratic in the number of approvals.
+ */
+async function approvalBook(customerIds: Types.ObjectId[] | undefined) {
+  const filter = customerIds ? { customerId: { $in: customerIds } } : { status: { $ne: 'superseded' as const } };
+  const rows = await TierApprovalModel.find(filter, { customerId: 1, status: 1, from: 1, to: 1, source: 1, policyVersion: 1, requestedAt: 1 }).lean();
+  const pending = new Map<string, WaitingApproval>();
+  const lastDecided = new Map<string, Decided>();
+  for (const row of rows) {
+    const id = String(row.customerId);
+    if (row.status === 'pending') pending.set(id, row);
+    else if ((row.status === 'approved' || row.status === 'rejected') && !(row.requestedAt < (lastDecided.get(id)?.requestedAt ?? new Date(0)))) lastDecided.set(id, row);
+  }
+  return { pending, lastDecided };
 }
 
-async function supersedeComputedRequests(customerIds: Types.ObjectId[], now: Date): Promise<void> {
-  if (!customerIds.length) return;
-  const ids = new Set(customerIds.map(String));
-  // Pending requests are few; reading them all beats an $in over every customer of the book.
-  const pending = await TierApprovalModel.find({ status: 'pending', source: 'computed' }, { customerId: 1 }).lean();
-  for (const approval of pending) {
-    if (ids.has(String(approval.customerId))) await supersede(approval, 'the score no longer asks for this move', now);
-  }
+/** A computed move that an executive already rejected is not asked again while the score still points the same way under the same policy. */
+function rejectedBefore(request: ApprovalRequest, last: Decided | undefined): boolean {
+  return request.source === 'computed' && last?.status === 'rejected'
+    && last.from === request.from && last.to === request.to && last.policyVersion === request.policyVersion;
 }
+
 
 /** Customers rescored after one of their inputs changed (a project, a contact, tierInputs); answers the result. */
 export function rescore(customerId: Types.ObjectId | string, trigger: string): Promise<ReclassifyResult> {

@@ -5,7 +5,7 @@ import { TierApprovalModel, TierChangeModel } from '../../models/tier-change.ts'
 import { defaultPolicyRules, savePolicy } from '../../models/tier-policy.ts';
 import { define, handler, name, schedule } from '../../jobs/tiers.ts';
 import { testConfig } from '../setup.ts';
-import { createCustomer, createUser, recordingAgenda } from '../factories.ts';
+import { api, bearer, createCustomer, createUser, recordingAgenda } from '../factories.ts';
 
 // The job rescores the whole book, so these tests assert on their own customers only and on the run being idempotent.
 
@@ -76,6 +76,22 @@ describe(`job ${name}`, () => {
     expect(last).to.include({ from: 'B', to: 'A', source: 'override' });
     expect(String(last.approvalId)).to.equal(String(approval._id));
     expect((await handler({})).approvalsFinished, 'applied once').to.equal(0);
+  });
+
+  it('frees the pending slot a closed approval still holds (a crash between the two steps of superseding)', async () => {
+    const owner = await createUser();
+    const customer = await createCustomer(owner, { tierInputs: inputsB });
+    const stale = await TierApprovalModel.create({
+      key: customer.id, customerId: customer.id, from: 'B', to: 'A', source: 'computed', score: 61, policyVersion: 1, reason: 'old',
+      requestedByName: 'tier classification', requestedAt: new Date(), status: 'superseded', decidedAt: new Date(),
+    });
+    // Enough for A under the default policy: 10M potential (25), value 5 (20), a 5M win (30) and loyalty (2.5) = 77.5.
+    const deal = await api().post(`/api/v1/customers/${customer.id}/projects`).set(bearer(owner)).send({ name: 'Big deal', stage: 'won', value: 500_000_000 }).expect(201);
+    const pending = await TierApprovalModel.find({ customerId: customer.id, status: 'pending' }).lean();
+    expect(pending.map((a) => [a.from, a.to, a.key])).to.deep.equal([['B', 'A', customer.id]]);
+    expect((await TierApprovalModel.findById(stale._id).lean())!.key).to.equal(`${customer.id}:${stale._id}`);
+    await api().delete(`/api/v1/projects/${deal.body.id}`).set(bearer(owner)).expect(204);
+    expect((await TierApprovalModel.findById(pending[0]!._id).lean())!.status, 'settled once the score no longer asks for A').to.equal('superseded');
   });
 
   it('lets an override lapse at asOf and falls back to the computed tier', async () => {
