@@ -2,6 +2,8 @@ import { stringify } from 'csv-stringify/sync';
 import { Router, type Request, type Response } from 'express';
 import Joi from 'joi';
 import { guardFormula } from '../models/customer-csv.ts';
+import { periodPattern } from '../models/plan.ts';
+import { planCsv, readPlanReport } from '../models/plan-report.ts';
 import {
   movementCsvColumns, movementCsvRow, movementSummary, movementsIn, reportCustomerMatch, tierCells, tierCsvColumns, tierCsvRows,
   tierDistribution, type ReportFilters,
@@ -19,6 +21,11 @@ const filterKeys = {
 type MovementsQuery = ReportFilters & { from?: Date; to?: Date };
 const tiersSchema = Joi.object<ReportFilters>(filterKeys);
 const movementsSchema = Joi.object<MovementsQuery>({ ...filterKeys, from: Joi.date().iso(), to: Joi.date().iso() });
+type PlansQuery = ReportFilters & { period: string };
+const plansSchema = Joi.object<PlansQuery>({
+  ...filterKeys,
+  period: Joi.string().pattern(periodPattern).required().messages({ 'string.pattern.base': 'period must be a year (2027) or a quarter (2027-Q1)' }),
+});
 
 const DEFAULT_DAYS = 30;
 const MAX_YEARS = 3;
@@ -81,6 +88,16 @@ export function reportsRouter(config: Config): Router {
       from, to, filters: appliedFilters(input), ...movementSummary(movements),
       items: movements.slice(0, MAX_ITEMS), itemsTotal: movements.length,
     });
+  });
+
+  router.get('/plans', leadership, async (req, res) => {
+    const input = parse(plansSchema, req.query);
+    const report = await readPlanReport(await reportCustomerMatch(input), input.period);
+    if (wantsCsv(req, res)) {
+      const { columns, rows } = planCsv(report);
+      return sendCsv(res, `plan-report-${input.period}`, columns, rows);
+    }
+    res.json({ period: input.period, filters: appliedFilters(input), ...report });
   });
 
   return router;

@@ -7,6 +7,7 @@ import { authRouter } from '../routes/auth.ts';
 import { contactsRouter } from '../routes/contacts.ts';
 import { customersRouter } from '../routes/customers.ts';
 import { customersCsvRouter } from '../routes/customers-csv.ts';
+import { plansRouter } from '../routes/plans.ts';
 import { projectsRouter } from '../routes/projects.ts';
 import { reportsRouter } from '../routes/reports.ts';
 import { tierPolicyRouter } from '../routes/tier-policy.ts';
@@ -36,6 +37,8 @@ export function mountedRouters(config: Config): Array<[string, Router]> {
     ['/api/v1', projectsRouter(config)],
     // The tier of a customer (/customers/:id/tier...) and the approvals queue (/tier-approvals...).
     ['/api/v1', tiersRouter(config)],
+    // Account plans: /customers/:id/plans and /plans...
+    ['/api/v1', plansRouter(config)],
     ['/api/v1/tier-policy', tierPolicyRouter(config)],
     ['/api/v1/reports', reportsRouter(config)],
   ];

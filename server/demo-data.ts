@@ -6,6 +6,7 @@ import { ProjectModel, refreshAllRevenue12m, type ProjectStage } from '../models
 import { TierApprovalModel } from '../models/tier-change.ts';
 import { decideApproval } from '../models/tier-decisions.ts';
 import { currentPolicy } from '../models/tier-policy.ts';
+import { loadDemoPlans } from './demo-plans.ts';
 import { reclassify } from '../models/tiering.ts';
 
 // A realistic book for demos: a few hundred customers across the demo managers, with contacts and projects,
@@ -102,6 +103,7 @@ export async function loadDemoBook(users: DemoUser[], count = 300): Promise<numb
   await ChangeModel.insertMany(changes, { ordered: false });
   await refreshAllRevenue12m();
   await classifyDemoBook(users);
+  await loadDemoPlans(users);
   return customers.length;
 }
 

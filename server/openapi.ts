@@ -2,6 +2,7 @@ import { errors, idParam, json, pageParams, problem, ref, secured, type Part } f
 import { contactsPart } from './openapi/contacts.ts';
 import { customersPart } from './openapi/customers.ts';
 import { customersCsvPart } from './openapi/customers-csv.ts';
+import { plansPart } from './openapi/plans.ts';
 import { projectsPart } from './openapi/projects.ts';
 import { reportsPart } from './openapi/reports.ts';
 import { tierPolicyPart } from './openapi/tier-policy.ts';
@@ -19,7 +20,7 @@ const base = {
       + 'Every error is RFC 9457 application/problem+json.',
   },
   servers: [{ url: '/' }],
-  tags: [{ name: 'auth' }, { name: 'users' }, { name: 'customers' }, { name: 'contacts' }, { name: 'projects' }, { name: 'tiers' }, { name: 'reports' }, { name: 'operations' }],
+  tags: [{ name: 'auth' }, { name: 'users' }, { name: 'customers' }, { name: 'contacts' }, { name: 'projects' }, { name: 'tiers' }, { name: 'plans' }, { name: 'reports' }, { name: 'operations' }],
   paths: {
     '/api/v1/auth/login': {
       post: {
@@ -175,7 +176,7 @@ const base = {
 };
 
 // Each resource describes its own paths and schemas beside the shared ones above.
-const parts: Part[] = [customersPart, customersCsvPart, contactsPart, projectsPart, tiersPart, tierPolicyPart, reportsPart];
+const parts: Part[] = [customersPart, customersCsvPart, contactsPart, projectsPart, tiersPart, tierPolicyPart, plansPart, reportsPart];
 
 export const openapiDocument = {
   ...base,

@@ -1,4 +1,6 @@
 import { tiers } from '../../models/customer.ts';
+import { planCsvColumns } from '../../models/plan-report.ts';
+import { resourceKinds } from '../../models/plan.ts';
 import { movementCsvColumns, reportTiers, tierCsvColumns } from '../../models/tier-report.ts';
 import { errors, json, ref, secured, type Part } from './common.ts';
 
@@ -23,6 +25,18 @@ const byCurrency = (description: string, value: object) => ({
 });
 const revenue = byCurrency('minor units per ISO 4217 currency; amounts in different currencies are never added', { type: 'integer' });
 const revenueShare = byCurrency("per currency, the share of that currency's total revenue", share);
+const count = { type: 'integer', minimum: 0 };
+const coverage = { ...share, description: 'withApprovedPlan / customers, 0 without customers; 0..1, rounded to 4 decimals' };
+const meanAttainment = {
+  type: ['number', 'null'], minimum: 0, maximum: 1,
+  description: "mean of the approved and closed plans' attainments (each the mean of its objectives' actual / target capped at 1; "
+    + 'revenue objectives measured from the won projects of the period until the plan is closed), plans without one left out; '
+    + 'null when none has one; rounded to 4 decimals',
+};
+const planResources = {
+  type: 'array', items: ref('PlanReportResource'),
+  description: `the resources of the approved and closed plans summed per kind and unit, in the order ${resourceKinds.join(', ')}, then by unit`,
+};
 const tierCounts = { type: 'object', required: [...tiers], properties: Object.fromEntries(tiers.map((t) => [t, { type: 'integer', minimum: 0 }])) };
 
 export const reportsPart: Part = {
@@ -60,8 +74,69 @@ export const reportsPart: Part = {
         },
       },
     },
+    '/api/v1/reports/plans': {
+      get: {
+        tags: ['reports'], summary: 'Account plans of a period per tier: coverage by approved plans, resources, attainment; key accounts without one',
+        security: secured,
+        description: `${filtersNote} A plan counts as approved when its status is approved or closed; drafts and submitted plans do not.`,
+        parameters: [
+          {
+            name: 'period', in: 'query', required: true, description: 'a year or a quarter; a year counts only yearly plans',
+            schema: { type: 'string', pattern: '^[0-9]{4}(-Q[1-4])?$', examples: ['2027', '2027-Q1'] },
+          },
+          ...filterParams,
+        ],
+        responses: {
+          200: {
+            description: `The report. As CSV: columns ${planCsvColumns.join(',')} and then one column per resource kind and unit present `
+              + '(e.g. `people FTE`, `budget EUR`; 0 where a tier has none), one row per tier (S, A, B, C, none) and a `total` row; '
+              + 'the key accounts without an approved plan are in the JSON answer only.',
+            content: { ...json(ref('PlanReport')), ...csv('CSV with a header row') },
+          },
+          ...refusals,
+        },
+      },
+    },
   },
   schemas: {
+    PlanReportResource: {
+      type: 'object', required: ['kind', 'unit', 'amount'],
+      properties: {
+        kind: { enum: [...resourceKinds] }, unit: { type: 'string', description: 'FTE, days, a currency code (minor units)...; may be empty' },
+        amount: { type: 'number', minimum: 0 },
+      },
+    },
+    PlanReportTier: {
+      type: 'object', required: ['tier', 'keyAccount', 'customers', 'withApprovedPlan', 'coverage', 'resources', 'meanAttainment'],
+      properties: {
+        tier: reportTier, keyAccount: { type: 'boolean', description: 'S and A' }, customers: count,
+        withApprovedPlan: { ...count, description: 'customers whose plan for the period is approved or closed' },
+        coverage, resources: planResources, meanAttainment,
+      },
+    },
+    PlanReport: {
+      type: 'object', required: ['period', 'filters', 'tiers', 'totals', 'keyAccountsWithoutApprovedPlan'],
+      properties: {
+        period: { type: 'string' },
+        filters: ref('ReportFilters'),
+        tiers: { type: 'array', items: ref('PlanReportTier'), description: 'S, A, B, C, none, in this order' },
+        totals: {
+          type: 'object', required: ['customers', 'withApprovedPlan', 'coverage', 'resources', 'meanAttainment'],
+          description: 'over all customers of the report; the mean is over all measured plans, not of the tiers\' means',
+          properties: { customers: count, withApprovedPlan: count, coverage, resources: planResources, meanAttainment },
+        },
+        keyAccountsWithoutApprovedPlan: {
+          type: 'array', description: 'S and A customers whose plan for the period is missing or not approved yet, by tier then code',
+          items: {
+            type: 'object', required: ['customerId', 'code', 'name', 'tier', 'ownerId', 'planStatus'],
+            properties: {
+              customerId: objectIdSchema, code: { type: 'string' }, name: { type: 'string' }, tier: { enum: ['S', 'A'] }, ownerId: objectIdSchema,
+              planStatus: { enum: ['draft', 'submitted', null], description: 'null: no plan for the period' },
+            },
+          },
+        },
+      },
+    },
     ReportFilters: {
       type: 'object', description: 'the filters applied',
       properties: { region: { type: 'string' }, industry: { type: 'string' }, team: { type: 'string' } },
