@@ -56,3 +56,31 @@ export async function bulkWriteInChunks(model: Model<any>, operations: AnyBulkWr
   }
   return modified;
 }
+
+/**
+ * Inserts documents that carry a unique natural `key`; answers the keys that were already taken (those documents are
+ * not inserted, the others are). This is how an effect that must happen once is made idempotent on both engines.
+ */
+export async function insertUnlessTaken<D extends { key: string }>(model: Model<any>, docs: D[]): Promise<Set<string>> {
+  const taken = new Set<string>();
+  for (let i = 0; i < docs.length; i += 1000) {
+    const batch = docs.slice(i, i + 1000);
+    try {
+      await model.insertMany(batch, { ordered: false });
+    } catch (err) {
+      const writeErrors = (err as { writeErrors?: Array<{ index?: number; err?: { index?: number } }> }).writeErrors;
+      if (!Array.isArray(writeErrors) || !writeErrors.length) {
+        if (isDuplicateKeyError(err) && batch.length === 1) taken.add(batch[0]!.key);
+        else throw err;
+        continue;
+      }
+      for (const e of writeErrors) {
+        if (!isDuplicateKeyError((e as { err?: unknown }).err ?? e)) throw err;
+        const index = e.index ?? e.err?.index;
+        if (index === undefined) throw err;
+        taken.add(batch[index]!.key);
+      }
+    }
+  }
+  return taken;
+}

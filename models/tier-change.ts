@@ -1,6 +1,6 @@
 import { Schema, Types, model, type InferSchemaType } from 'mongoose';
 import { tierSources, tiers, type Tier, type TierSource } from './customer.ts';
-import { bulkWriteInChunks, isDuplicateKeyError } from './engine.ts';
+import { bulkWriteInChunks, insertUnlessTaken, isDuplicateKeyError } from './engine.ts';
 
 // The history of applied tier changes, and the approvals that moves into or out of S and A wait for.
 
@@ -43,28 +43,8 @@ export type ChangeRecord = {
  * rescoring, an earlier run that crashed halfway) already made that change of that customer: the unique index, which
  * both engines enforce atomically, is what lets exactly one of them record it.
  */
-export async function insertChangeRecords(records: ChangeRecord[]): Promise<Set<string>> {
-  const taken = new Set<string>();
-  for (let i = 0; i < records.length; i += 1000) {
-    const batch = records.slice(i, i + 1000);
-    try {
-      await TierChangeModel.insertMany(batch, { ordered: false });
-    } catch (err) {
-      const writeErrors = (err as { writeErrors?: Array<{ index?: number; err?: { index?: number } }> }).writeErrors;
-      if (!Array.isArray(writeErrors) || !writeErrors.length) {
-        if (isDuplicateKeyError(err) && batch.length === 1) taken.add(batch[0]!.key);
-        else throw err;
-        continue;
-      }
-      for (const e of writeErrors) {
-        if (!isDuplicateKeyError((e as { err?: unknown }).err ?? e)) throw err;
-        const index = e.index ?? e.err?.index;
-        if (index === undefined) throw err;
-        taken.add(batch[index]!.key);
-      }
-    }
-  }
-  return taken;
+export function insertChangeRecords(records: ChangeRecord[]): Promise<Set<string>> {
+  return insertUnlessTaken(TierChangeModel, records);
 }
 
 /** The customer's tier revision a record's key names (`${customerId}:${revision}`). */
