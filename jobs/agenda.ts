@@ -5,8 +5,12 @@ import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Config } from '../server/config.ts';
 import * as heartbeat from './heartbeat.ts';
+import * as notificationsDeliver from './notifications-deliver.ts';
 import * as revenue from './revenue.ts';
 import * as tiers from './tiers.ts';
+import * as visitsEscalate from './visits-escalate.ts';
+import * as visitsPlan from './visits-plan.ts';
+import * as visitsRemind from './visits-remind.ts';
 
 export const workerName = `${hostname()}:${process.pid}`;
 
@@ -31,12 +35,20 @@ export async function startWorker(config: Config, log: Logger): Promise<Worker> 
   heartbeat.define(agenda, workerName);
   revenue.define(agenda);
   tiers.define(agenda);
+  visitsPlan.define(agenda);
+  visitsRemind.define(agenda, config);
+  visitsEscalate.define(agenda, config);
+  notificationsDeliver.define(agenda);
   agenda.on('fail', (err: Error, job: { attrs: { name: string } }) => log.error({ err, job: job.attrs.name }, 'job failed'));
   agenda.on('error', (err: Error) => log.error({ err }, 'job queue error'));
   await agenda.start();
   await heartbeat.schedule(agenda, config);
   await revenue.schedule(agenda);
   await tiers.schedule(agenda, config);
+  await visitsPlan.schedule(agenda);
+  await visitsRemind.schedule(agenda, config);
+  await visitsEscalate.schedule(agenda, config);
+  await notificationsDeliver.schedule(agenda);
   log.info({ worker: workerName }, 'job worker started');
   return {
     agenda,

@@ -81,6 +81,16 @@ const customerSchema = new Schema(
     tierLastChange: { type: Schema.Types.Mixed, default: null },
     archived: { type: Boolean, required: true, default: false },
     archivedAt: { type: Date, default: null },
+    // Derived from the completed visits by models/satisfaction.ts only (no __v bump, no updatedAt); see that file.
+    satisfaction: {
+      lastScore: { type: Number, default: null },
+      average: { type: Number, default: null },
+      lastRecommend: { type: Number, default: null },
+      npsCategory: { type: String, enum: ['promoter', 'passive', 'detractor', null], default: null },
+      trend: { type: String, enum: ['up', 'flat', 'down', null], default: null },
+      lastVisitAt: { type: Date, default: null },
+      nextVisitDue: { type: Date, default: null },
+    },
   },
   { timestamps: true, toJSON: jsonOptions(customerInternalPaths) },
 );

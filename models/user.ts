@@ -1,4 +1,4 @@
-import { randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { createHash, randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { promisify } from 'node:util';
 import { Schema, model, type InferSchemaType, type HydratedDocument } from 'mongoose';
 import { jsonOptions } from './json.ts';
@@ -15,8 +15,10 @@ const userSchema = new Schema(
     team: { type: String, trim: true, maxlength: 100, default: '' },
     active: { type: Boolean, required: true, default: true },
     passwordHash: { type: String, required: true },
+    // SHA-256 of the secret half of the calendar feed token (the token itself is shown once, at issue).
+    calendarTokenHash: { type: String, default: null },
   },
-  { timestamps: true, toJSON: jsonOptions(['passwordHash']) },
+  { timestamps: true, toJSON: jsonOptions(['passwordHash', 'calendarTokenHash']) },
 );
 
 // Login looks a user up by address.
@@ -63,4 +65,28 @@ export async function activeUserIds(ids: readonly string[]): Promise<Set<string>
   if (!ids.length) return new Set();
   const found = await UserModel.find({ _id: { $in: ids }, active: true }, { _id: 1 }).lean();
   return new Set(found.map((u) => String(u._id)));
+}
+
+// --- calendar feed tokens ------------------------------------------------------------------------------------------
+
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+
+/**
+ * A new calendar feed token for the user, replacing the last one: `<userId>.<secret>`. The id finds the user by
+ * index; only a hash of the secret is stored, so a database reader cannot subscribe to someone's calendar.
+ */
+export async function issueCalendarToken(userId: string): Promise<string> {
+  const secret = randomBytes(32).toString('base64url');
+  await UserModel.updateOne({ _id: userId }, { $set: { calendarTokenHash: sha256(secret) } });
+  return `${userId}.${secret}`;
+}
+
+/** The active user a calendar token belongs to, or null (unknown, rotated away, or the user deactivated). */
+export async function userForCalendarToken(token: string) {
+  const match = /^([0-9a-f]{24})\.([A-Za-z0-9_-]{43})$/.exec(token);
+  if (!match) return null;
+  const user = await UserModel.findById(match[1], { name: 1, active: 1, calendarTokenHash: 1 }).lean();
+  if (!user?.active || !user.calendarTokenHash) return null;
+  const given = Buffer.from(sha256(match[2]!), 'hex');
+  return timingSafeEqual(given, Buffer.from(user.calendarTokenHash, 'hex')) ? user : null;
 }

@@ -6,6 +6,7 @@ import { afterPosition, customerFilter, customerSorts, isPosition, positionOf, s
 import { toPublicJson } from '../models/json.ts';
 import { ProjectModel } from '../models/project.ts';
 import { rescore } from '../models/tiering.ts';
+import { replanCadence } from '../models/visit.ts';
 import { activeUserIds } from '../models/user.ts';
 import { authenticate, authorize, currentUser, customerFor, type AuthUser } from '../server/auth.ts';
 import type { Config } from '../server/config.ts';
@@ -119,7 +120,11 @@ export function customersRouter(config: Config): Router {
     await recordChange({ customerId: customer._id, entity: 'customer', entityId: customer._id, entityName: customer.name, action: 'created', actor: user });
     const warnings = await duplicateWarnings(user, customer);
     res.location(`${req.baseUrl}/${customer.id}`);
-    sendCustomer(res, await reread(customer, () => rescore(customer._id, 'new customer')), 201, warnings.length ? { warnings } : {});
+    const scored = await reread(customer, async () => {
+      await rescore(customer._id, 'new customer');
+      await replanCadence([customer._id]); // its first satisfaction visit
+    });
+    sendCustomer(res, scored, 201, warnings.length ? { warnings } : {});
   });
 
   router.get('/:id', async (req, res) => {
@@ -171,8 +176,9 @@ export function customersRouter(config: Config): Router {
           customerId: customer._id, entity: 'customer', entityId: customer._id, entityName: customer.name,
           action: archived ? 'archived' : 'restored', actor: user, fields: [{ field: 'archived', old: !archived, new: archived }],
         });
-        // Archived customers are not scored; a restored one is scored again at once.
-        if (!archived) return sendCustomer(res, await reread(customer, () => rescore(customer._id, 'restored')));
+        // Archived customers are not scored or visited (their open visit is cancelled); a restored one is at once.
+        if (archived) await replanCadence([customer._id]);
+        else return sendCustomer(res, await reread(customer, async () => { await rescore(customer._id, 'restored'); await replanCadence([customer._id]); }));
       }
       sendCustomer(res, customer);
     });

@@ -4,9 +4,11 @@ import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from 'pino';
 import { authRouter } from '../routes/auth.ts';
+import { calendarRouter } from '../routes/calendar.ts';
 import { contactsRouter } from '../routes/contacts.ts';
 import { customersRouter } from '../routes/customers.ts';
 import { customersCsvRouter } from '../routes/customers-csv.ts';
+import { notificationsRouter } from '../routes/notifications.ts';
 import { plansRouter } from '../routes/plans.ts';
 import { projectsRouter } from '../routes/projects.ts';
 import { reportsRouter } from '../routes/reports.ts';
@@ -17,6 +19,8 @@ import { docsRouter } from '../routes/docs.ts';
 import { healthRouter } from '../routes/health.ts';
 import { meRouter } from '../routes/me.ts';
 import { usersRouter } from '../routes/users.ts';
+import { visitsRouter } from '../routes/visits.ts';
+import { webhooksRouter } from '../routes/webhooks.ts';
 import type { Config } from './config.ts';
 import { errorHandler, notFoundRoute } from './errors.ts';
 
@@ -39,10 +43,19 @@ export function mountedRouters(config: Config): Array<[string, Router]> {
     ['/api/v1', tiersRouter(config)],
     // Account plans: /customers/:id/plans and /plans...
     ['/api/v1', plansRouter(config)],
+    // Visits (/customers/:id/visits, /visits...) and improvement actions (/actions...).
+    ['/api/v1', visitsRouter(config)],
+    ['/api/v1/notifications', notificationsRouter(config)],
+    // Authenticated by the secret in its address, not a Bearer token (calendar apps cannot send one).
+    ['/api/v1/calendar', calendarRouter(config)],
+    ['/api/v1/webhooks', webhooksRouter(config)],
     ['/api/v1/tier-policy', tierPolicyRouter(config)],
     ['/api/v1/reports', reportsRouter(config)],
   ];
 }
+
+// A calendar feed's address is its credential: logs show the path without it.
+const redactUrl = (url: string) => url.replace(/(\/calendar\/)[^/?]+/, '$1[redacted].ics');
 
 // A client may pass its own request id for tracing, if it is a sane token; otherwise we make one.
 const requestIdPattern = /^[\w.:-]{1,128}$/;
@@ -65,7 +78,7 @@ export function createApp(config: Config, logger: Logger): express.Express {
     },
     // Method, path and status are enough to trace a request; headers carry credentials and noise.
     serializers: {
-      req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: req.url }),
+      req: (req: { id: unknown; method: string; url: string }) => ({ id: req.id, method: req.method, url: redactUrl(req.url) }),
       res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
     },
     customLogLevel: (_req, res, err) => (err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info'),

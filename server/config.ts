@@ -42,6 +42,13 @@ const envSchema = Joi.object({
   TIER_CRON: Joi.string().trim().pattern(/^(\S+\s+){4}\S+$/).default('0 2 * * *')
     .messages({ 'string.pattern.base': '{#label} must be a five-field cron expression such as "0 2 * * *"' })
     .description('when the nightly tier reclassification runs (cron, in TZ)'),
+  VISIT_REMINDER_DAYS: Joi.string().trim().pattern(/^\d{1,3}(,\d{1,3})*$/).default('7,1')
+    .messages({ 'string.pattern.base': '{#label} must be comma-separated whole days such as "7,1"' })
+    .description('reminders to the owner this many calendar days before a visit is due'),
+  VISIT_ESCALATE_AFTER_DAYS: Joi.number().integer().min(0).max(365).default(3)
+    .description('an open visit this many days overdue is escalated to its owner and the executives'),
+  VISIT_MISSED_AFTER_DAYS: Joi.number().integer().min(1).max(365).default(14)
+    .description('an open visit this many days overdue is marked missed and the next one planned'),
   TZ: Joi.string().trim().custom((zone: string, helpers) => (isTimeZone(zone) ? zone : helpers.error('any.invalid'))).default('UTC')
     .messages({ 'any.invalid': '{#label} must be an IANA time zone such as Europe/Berlin or Asia/Shanghai' })
     .description("the organisation's time zone: scheduled jobs run on its clock; dates are stored in UTC"),
@@ -66,6 +73,7 @@ export type Config = Readonly<{
   shutdownTimeoutMs: number;
   tierCron: string;
   timezone: string;
+  visits: Readonly<{ reminderDays: number[]; escalateAfterDays: number; missedAfterDays: number }>;
 }>;
 
 function isTimeZone(zone: string): boolean {
@@ -118,6 +126,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_SECONDS * 1000,
     tierCron: v.TIER_CRON,
     timezone: v.TZ,
+    visits: Object.freeze({
+      reminderDays: [...new Set((v.VISIT_REMINDER_DAYS as string).split(',').map(Number))],
+      escalateAfterDays: v.VISIT_ESCALATE_AFTER_DAYS,
+      missedAfterDays: Math.max(v.VISIT_MISSED_AFTER_DAYS, v.VISIT_ESCALATE_AFTER_DAYS),
+    }),
   });
 }
 

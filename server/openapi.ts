@@ -2,11 +2,13 @@ import { errors, idParam, json, pageParams, problem, ref, secured, type Part } f
 import { contactsPart } from './openapi/contacts.ts';
 import { customersPart } from './openapi/customers.ts';
 import { customersCsvPart } from './openapi/customers-csv.ts';
+import { notificationsPart } from './openapi/notifications.ts';
 import { plansPart } from './openapi/plans.ts';
 import { projectsPart } from './openapi/projects.ts';
 import { reportsPart } from './openapi/reports.ts';
 import { tierPolicyPart } from './openapi/tier-policy.ts';
 import { tiersPart } from './openapi/tiers.ts';
+import { visitsPart } from './openapi/visits.ts';
 
 // The OpenAPI 3.1 document served at /api/openapi.json. test/server/openapi.test.ts fails when a route
 // registered in app.ts is missing here, and validates the document against the OpenAPI 3.1 schema.
@@ -20,7 +22,7 @@ const base = {
       + 'Every error is RFC 9457 application/problem+json.',
   },
   servers: [{ url: '/' }],
-  tags: [{ name: 'auth' }, { name: 'users' }, { name: 'customers' }, { name: 'contacts' }, { name: 'projects' }, { name: 'tiers' }, { name: 'plans' }, { name: 'reports' }, { name: 'operations' }],
+  tags: [{ name: 'auth' }, { name: 'users' }, { name: 'customers' }, { name: 'contacts' }, { name: 'projects' }, { name: 'tiers' }, { name: 'plans' }, { name: 'visits' }, { name: 'notifications' }, { name: 'webhooks' }, { name: 'reports' }, { name: 'operations' }],
   paths: {
     '/api/v1/auth/login': {
       post: {
@@ -52,6 +54,27 @@ const base = {
       get: {
         tags: ['auth'], summary: 'The signed-in user', security: secured,
         responses: { 200: { description: 'User', content: json(ref('User')) }, 401: errors[401] },
+      },
+    },
+    '/api/v1/me/calendar-token': {
+      post: {
+        tags: ['visits'], summary: 'A new private iCalendar feed address for your visits; the previous one stops working',
+        description: 'The token is shown once, in this answer: keep the URL like a password. Subscribe to it from Outlook, Google or Apple Calendar.',
+        security: secured,
+        responses: {
+          201: { description: 'The feed address', content: json({ type: 'object', required: ['token', 'url'], properties: { token: { type: 'string' }, url: { type: 'string' } } }) },
+          401: errors[401],
+        },
+      },
+    },
+    '/api/v1/calendar/{file}': {
+      get: {
+        tags: ['visits'], summary: "iCalendar feed of the token owner's scheduled visits (no Bearer token: the address is the credential)",
+        parameters: [{ name: 'file', in: 'path', required: true, description: '`<token>.ics` from POST /api/v1/me/calendar-token', schema: { type: 'string' } }],
+        responses: {
+          200: { description: 'text/calendar feed (VCALENDAR with one VEVENT per scheduled visit, overdue ones included)', content: { 'text/calendar': {} } },
+          404: problem('Unknown, rotated or deactivated calendar address'),
+        },
       },
     },
     '/api/v1/users': {
@@ -176,7 +199,7 @@ const base = {
 };
 
 // Each resource describes its own paths and schemas beside the shared ones above.
-const parts: Part[] = [customersPart, customersCsvPart, contactsPart, projectsPart, tiersPart, tierPolicyPart, plansPart, reportsPart];
+const parts: Part[] = [customersPart, customersCsvPart, contactsPart, projectsPart, tiersPart, tierPolicyPart, plansPart, visitsPart, notificationsPart, reportsPart];
 
 export const openapiDocument = {
   ...base,

@@ -48,9 +48,9 @@ async function snapshot(w: World) {
   };
 }
 
-/** The customer file without what projects derive from it (revenue12m and the tier fields, tierInputs excepted). */
+/** The customer file without what is derived from it (revenue12m, satisfaction, the tier fields but tierInputs). */
 function customerFile(doc: Record<string, unknown> | null) {
-  return Object.fromEntries(Object.entries(doc ?? {}).filter(([key]) => key !== 'revenue12m' && !(key.startsWith('tier') && key !== 'tierInputs')));
+  return Object.fromEntries(Object.entries(doc ?? {}).filter(([key]) => !['revenue12m', 'satisfaction'].includes(key) && !(key.startsWith('tier') && key !== 'tierInputs')));
 }
 
 const projectUrl = (id: unknown) => `/api/v1/projects/${String(id)}`;

@@ -1,0 +1,56 @@
+import { Router } from 'express';
+import ical, { ICalEventStatus } from 'ical-generator';
+import { CustomerModel } from '../models/customer.ts';
+import { userForCalendarToken } from '../models/user.ts';
+import { VisitModel } from '../models/visit.ts';
+import type { Config } from '../server/config.ts';
+import { HttpError } from '../server/errors.ts';
+
+const DAY = 24 * 60 * 60 * 1000;
+const VISIT_MINUTES = 60;
+const channelLabel = { onsite: 'on site', call: 'call', video: 'video call' } as const;
+
+/**
+ * An account manager's upcoming visits as an iCalendar feed for Outlook, Google or Apple Calendar. The feed address
+ * carries a per-user secret instead of a Bearer token (calendar apps cannot send one); POST /api/v1/me/calendar-token
+ * rotates it. Overdue visits stay in the feed, so they do not silently drop off the calendar.
+ */
+export function calendarRouter(config: Config): Router {
+  const router = Router();
+
+  router.get('/:file', async (req, res) => {
+    const file = String(req.params.file);
+    const user = file.endsWith('.ics') ? await userForCalendarToken(file.slice(0, -'.ics'.length)) : null;
+    if (!user) throw new HttpError(404, 'Not found', 'No calendar at this address; it may have been replaced by a newer one.');
+    const now = Date.now();
+    const visits = await VisitModel.find(
+      { ownerId: user._id, status: 'scheduled', scheduledFor: { $lte: new Date(now + 366 * DAY) } },
+      { customerId: 1, kind: 1, dueAt: 1, scheduledFor: 1, channel: 1, updatedAt: 1 },
+    ).lean();
+    const customers = new Map((await CustomerModel.find({ _id: { $in: [...new Set(visits.map((v) => String(v.customerId)))] } }, { code: 1, name: 1, tier: 1 }).lean())
+      .map((c) => [String(c._id), c]));
+    const calendar = ical({ name: `Customer visits: ${user.name}`, prodId: { company: 'key-accounts', product: 'visits' }, timezone: config.timezone, ttl: 60 * 60 });
+    for (const visit of visits) {
+      const customer = customers.get(String(visit.customerId));
+      const start = visit.scheduledFor;
+      const due = visit.dueAt.toISOString().slice(0, 10);
+      calendar.createEvent({
+        id: `${visit._id}@key-accounts`,
+        start,
+        end: new Date(start.getTime() + VISIT_MINUTES * 60_000),
+        summary: `${visit.kind === 'cadence' ? 'Satisfaction visit' : 'Visit'}: ${customer?.name ?? 'customer'}${customer?.tier ? ` (${customer.tier})` : ''}`,
+        description: [
+          `Customer ${customer?.code ?? ''}, ${channelLabel[visit.channel as keyof typeof channelLabel] ?? visit.channel}.`,
+          `Due ${due}${visit.dueAt.getTime() < now ? ' (overdue)' : ''}.`,
+          `Complete it with POST /api/v1/visits/${visit._id}/complete.`,
+        ].join('\n'),
+        status: ICalEventStatus.CONFIRMED,
+        lastModified: visit.updatedAt,
+      });
+    }
+    res.setHeader('Cache-Control', 'private, max-age=300');
+    res.type('text/calendar; charset=utf-8').send(calendar.toString());
+  });
+
+  return router;
+}

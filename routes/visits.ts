@@ -1,0 +1,188 @@
+import { Router, type Response } from 'express';
+import { Types } from 'mongoose';
+import { ActionModel, actionsFromFeedback } from '../models/action.ts';
+import { ContactModel } from '../models/contact.ts';
+import { CustomerModel, visibleTo } from '../models/customer.ts';
+import { toPublicJson } from '../models/json.ts';
+import { executiveIds, notify } from '../models/notification.ts';
+import { needsAlert, refreshSatisfaction } from '../models/satisfaction.ts';
+import { activeUserIds } from '../models/user.ts';
+import { VisitModel, closedKey, replanCadence, type VisitDocument } from '../models/visit.ts';
+import { authenticate, currentUser, customerFor, customerRecordFor, type AuthUser } from '../server/auth.ts';
+import type { Config } from '../server/config.ts';
+import { HttpError, type FieldError } from '../server/errors.ts';
+import { etagOf, ifMatchVersion, staleError } from '../server/etag.ts';
+import { decodeCursor, toPage } from '../server/paging.ts';
+import { idParam, parse } from '../server/validate.ts';
+import {
+  actionListSchema, actionPatchSchema, adhocSchema, completeSchema, visitListSchema, visitPatchSchema, type ActionListInput, type VisitListInput,
+} from './visit-input.ts';
+
+const invalid = (errors: FieldError[]) => new HttpError(400, 'Validation failed', 'The request has invalid fields.', { errors });
+const notOpen = (status: string) => new HttpError(409, 'Conflict', `The visit is ${status}; only a scheduled visit can change or be completed.`);
+const visitJson = (row: Record<string, any>) => toPublicJson(row, ['cadenceKey']);
+const actionJson = (row: Record<string, any>) => toPublicJson(row, ['key']);
+
+function send(res: Response, row: { __v?: number } & Record<string, any>, shape: (r: Record<string, any>) => unknown, status = 200) {
+  res.status(status).setHeader('ETag', etagOf(row.__v ?? 0)).json(shape(row));
+}
+
+// Newest first, paged by _id: rows added between pages fall before the cursor and never shift later pages.
+const before = (cursor: string | undefined): Record<string, unknown> => {
+  const after = decodeCursor(cursor, (p) => typeof p.id === 'string' && /^[0-9a-f]{24}$/.test(p.id));
+  return after ? { _id: { $lt: new Types.ObjectId(after.id as string) } } : {};
+};
+
+/** The list filter: access first, from ids the database gave us, so no other condition can widen it. */
+async function listFilter(user: AuthUser, input: VisitListInput | ActionListInput, extra: Array<Record<string, unknown>>) {
+  const and: Array<Record<string, unknown>> = [];
+  if (user.role === 'manager') {
+    const visible = await CustomerModel.find(visibleTo(user), { _id: 1 }).lean();
+    and.push({ customerId: { $in: visible.map((c) => c._id) } });
+  }
+  if (input.customerId) and.push({ customerId: new Types.ObjectId(input.customerId) });
+  if (input.status) and.push({ status: input.status });
+  if (input.owner) and.push({ ownerId: new Types.ObjectId(input.owner === 'me' ? user.id : input.owner) });
+  and.push(...extra, before(input.cursor));
+  const conditions = and.filter((c) => Object.keys(c).length > 0);
+  return conditions.length ? { $and: conditions } : {};
+}
+
+/** Contacts named must belong to the visit's customer; owners must be active users. */
+async function checkPeople(customerId: Types.ObjectId, input: { contactIds?: string[]; ownerId?: string }) {
+  const errors: FieldError[] = [];
+  if (input.contactIds?.length) {
+    const found = await ContactModel.countDocuments({ _id: { $in: input.contactIds.map((id) => new Types.ObjectId(id)) }, customerId });
+    if (found !== input.contactIds.length) errors.push({ field: 'contactIds', message: 'contactIds must be contacts of the visit\'s customer' });
+  }
+  if (input.ownerId && !(await activeUserIds([input.ownerId])).has(input.ownerId)) {
+    errors.push({ field: 'ownerId', message: 'ownerId must be an active user' });
+  }
+  if (errors.length) throw invalid(errors);
+}
+
+const visitFor = (user: AuthUser, id: string | undefined, mode: 'read' | 'change') =>
+  customerRecordFor(user, 'visit', () => VisitModel.findById(idParam(id, 'visit')).exec(), mode);
+
+/** A write conditional on the version read, so a change that slipped in meanwhile is never overwritten. */
+async function updateVisit(visit: VisitDocument, set: Record<string, unknown>) {
+  const updated = await VisitModel.findOneAndUpdate(
+    { _id: visit._id, __v: visit.__v }, { $set: set, $inc: { __v: 1 } }, { returnDocument: 'after', runValidators: true },
+  ).lean();
+  if (updated) return updated;
+  const now = await VisitModel.findById(visit._id, { status: 1 }).lean();
+  throw now && now.status !== 'scheduled' ? notOpen(now.status) : staleError('visit');
+}
+
+function checkVersion(req: Parameters<typeof ifMatchVersion>[0], visit: VisitDocument) {
+  const version = ifMatchVersion(req);
+  if (version !== undefined && version !== visit.__v) throw staleError('visit');
+  if (visit.status !== 'scheduled') throw notOpen(visit.status);
+}
+
+/** A score of 1-2 or a detractor alerts the customer's owner, the visit's owner and the executives, once each. */
+async function alertIfUnhappy(visit: { _id: Types.ObjectId; customerId: Types.ObjectId; ownerId: Types.ObjectId; satisfaction: number; recommend: number }, customer: { ownerId: Types.ObjectId; name: string }) {
+  if (!needsAlert(visit)) return;
+  const ids = new Set([String(customer.ownerId), String(visit.ownerId), ...(await executiveIds()).map(String)]);
+  await notify([...ids].map((userId) => ({
+    userId, kind: 'satisfaction.alert' as const, key: `satisfaction.alert:${String(visit._id)}:${userId}`,
+    title: `Unhappy customer: ${customer.name}`,
+    body: `Satisfaction ${visit.satisfaction}/5, likelihood to recommend ${visit.recommend}/10.`,
+    data: { customerId: String(visit.customerId), visitId: String(visit._id) },
+  })));
+}
+
+// Shares its mount point with other routers, so authentication is attached per route, not with router.use.
+export function visitsRouter(config: Config): Router {
+  const router = Router();
+  const auth = authenticate(config);
+
+  router.get('/visits', auth, async (req, res) => {
+    const input = parse(visitListSchema, req.query);
+    const due: Record<string, Date> = {};
+    if (input.dueBefore) due.$lt = input.dueBefore;
+    if (input.dueAfter) due.$gte = input.dueAfter;
+    const extra: Array<Record<string, unknown>> = [Object.keys(due).length ? { dueAt: due } : {}];
+    if (input.overdue) extra.push({ status: 'scheduled', dueAt: { $lt: new Date() } });
+    const rows = await VisitModel.find(await listFilter(currentUser(req), input, extra)).sort({ _id: -1 }).limit(input.limit + 1).lean();
+    res.json(toPage(rows, input.limit, (r) => ({ id: String(r._id) }), visitJson));
+  });
+
+  router.post('/customers/:id/visits', auth, async (req, res) => {
+    const user = currentUser(req);
+    const customer = await customerFor(user, String(req.params.id), 'change');
+    const input = parse(adhocSchema, req.body);
+    await checkPeople(customer._id, input);
+    const _id = new Types.ObjectId();
+    const visit = await VisitModel.create({
+      _id, customerId: customer._id, ownerId: input.ownerId ?? user.id, kind: 'adhoc', status: 'scheduled',
+      dueAt: input.scheduledFor, scheduledFor: input.scheduledFor, channel: input.channel, contactIds: input.contactIds ?? [],
+      cadenceKey: closedKey({ _id, customerId: customer._id, kind: 'adhoc' }),
+    });
+    res.location(`${req.baseUrl}/visits/${visit.id}`);
+    send(res, visit.toObject(), visitJson, 201);
+  });
+
+  router.get('/visits/:id', auth, async (req, res) => {
+    const { record } = await visitFor(currentUser(req), String(req.params.id), 'read');
+    send(res, record.toObject(), visitJson);
+  });
+
+  router.patch('/visits/:id', auth, async (req, res) => {
+    const { record: visit, customer } = await visitFor(currentUser(req), String(req.params.id), 'change');
+    const input = parse(visitPatchSchema, req.body);
+    checkVersion(req, visit);
+    await checkPeople(customer._id, input);
+    const { status, scheduledFor, ...rest } = input;
+    const set: Record<string, unknown> = { ...rest };
+    if (scheduledFor) Object.assign(set, { scheduledFor, rescheduledFrom: visit.scheduledFor });
+    if (status === 'cancelled') Object.assign(set, { status, cadenceKey: closedKey(visit) });
+    const updated = await updateVisit(visit, set);
+    // The customer keeps one open cadence visit: a cancelled one is replaced, due as the cadence says.
+    if (status === 'cancelled' && visit.kind === 'cadence') await replanCadence([customer._id]);
+    send(res, updated, visitJson);
+  });
+
+  router.post('/visits/:id/complete', auth, async (req, res) => {
+    const { record: visit, customer } = await visitFor(currentUser(req), String(req.params.id), 'change');
+    const input = parse(completeSchema, req.body);
+    checkVersion(req, visit);
+    await checkPeople(customer._id, input);
+    const updated = await updateVisit(visit, {
+      ...input, completedAt: input.completedAt ?? new Date(), status: 'completed', cadenceKey: closedKey(visit),
+    });
+    // Each step below is idempotent by a natural key, so the job (visits.plan) or a repeat finishes what a crash left.
+    await actionsFromFeedback(updated);
+    await refreshSatisfaction(customer._id);
+    await replanCadence([customer._id]);
+    await alertIfUnhappy({ ...updated, satisfaction: input.satisfaction, recommend: input.recommend }, customer);
+    send(res, updated, visitJson);
+  });
+
+  router.get('/actions', auth, async (req, res) => {
+    const input = parse(actionListSchema, req.query);
+    const rows = await ActionModel.find(await listFilter(currentUser(req), input, [])).sort({ _id: -1 }).limit(input.limit + 1).lean();
+    res.json(toPage(rows, input.limit, (r) => ({ id: String(r._id) }), actionJson));
+  });
+
+  router.patch('/actions/:id', auth, async (req, res) => {
+    const { record: action, customer } = await customerRecordFor(
+      currentUser(req), 'action', () => ActionModel.findById(idParam(String(req.params.id), 'action')).exec(), 'change',
+    );
+    const input = parse(actionPatchSchema, req.body);
+    const version = ifMatchVersion(req);
+    if (version !== undefined && version !== action.__v) throw staleError('action');
+    await checkPeople(customer._id, input);
+    const resolution = input.resolution ?? action.resolution;
+    if ((input.status ?? action.status) === 'done' && !resolution) {
+      throw invalid([{ field: 'resolution', message: 'resolution is required to mark an action done' }]);
+    }
+    const updated = await ActionModel.findOneAndUpdate(
+      { _id: action._id, __v: action.__v }, { $set: input, $inc: { __v: 1 } }, { returnDocument: 'after', runValidators: true },
+    ).lean();
+    if (!updated) throw staleError('action');
+    send(res, updated, actionJson);
+  });
+
+  return router;
+}

@@ -1,0 +1,86 @@
+import { expect } from 'chai';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import request from 'supertest';
+import { CustomerModel } from '../../models/customer.ts';
+import { UserModel } from '../../models/user.ts';
+import { VisitModel } from '../../models/visit.ts';
+import { createApp } from '../../server/app.ts';
+import { config } from '../setup.ts';
+import { api, bearer, createCustomer, createUser, expectProblem, type TestUser } from '../factories.ts';
+
+const DAY = 86_400_000;
+
+async function visit(owner: TestUser, customerId: string, fields: Record<string, unknown> = {}) {
+  const at = new Date(Date.now() + 10 * DAY);
+  const created = await VisitModel.create({ customerId, ownerId: owner.id, kind: 'adhoc', dueAt: at, scheduledFor: at, cadenceKey: `adhoc:${Math.random()}`, ...fields });
+  return created;
+}
+
+async function feedUrl(user: TestUser): Promise<string> {
+  const res = await api().post('/api/v1/me/calendar-token').set(bearer(user)).expect(201);
+  expect(res.headers['cache-control']).to.equal('no-store');
+  return new URL(res.body.url as string).pathname;
+}
+
+describe('calendar feed', () => {
+  it("serves the token owner's scheduled visits as iCalendar, overdue ones included, nobody else's", async () => {
+    const anna = await createUser({ role: 'manager' });
+    const ben = await createUser({ role: 'manager' });
+    const customer = await createCustomer(anna, { name: 'Fjord Energy AS' });
+    const upcoming = await visit(anna, customer.id, { channel: 'video' });
+    const overdue = await visit(anna, customer.id, { dueAt: new Date(Date.now() - 3 * DAY), scheduledFor: new Date(Date.now() - 3 * DAY) });
+    const done = await visit(anna, customer.id, { status: 'completed', completedAt: new Date() });
+    const bens = await visit(ben, customer.id);
+
+    const path = await feedUrl(anna);
+    const res = await api().get(path).expect(200);
+    expect(res.headers['content-type']).to.match(/^text\/calendar/);
+    const text = res.text;
+    expect(text).to.match(/^BEGIN:VCALENDAR/);
+    expect(text).to.include(`UID:${upcoming.id}@key-accounts`);
+    expect(text).to.include(`UID:${overdue.id}@key-accounts`);
+    expect(text).to.not.include(done.id);
+    expect(text).to.not.include(bens.id);
+    expect(text).to.include('SUMMARY:Visit: Fjord Energy AS');
+    expect(text).to.include('(overdue)');
+    // The customer's first cadence visit, planned when it was created, is Anna's too.
+    const cadence = (await VisitModel.findOne({ customerId: customer.id, kind: 'cadence', status: 'scheduled' }).lean())!;
+    expect(text).to.include(`UID:${cadence._id}@key-accounts`);
+    expect(text).to.include('SUMMARY:Satisfaction visit: Fjord Energy AS');
+    expect(text.match(/BEGIN:VEVENT/g)).to.have.length(3);
+  });
+
+  it('stops serving an address once rotated, for a deactivated user, and for a made-up token (404)', async () => {
+    const anna = await createUser({ role: 'manager' });
+    const first = await feedUrl(anna);
+    await api().get(first).expect(200);
+    const second = await feedUrl(anna);
+    expect(second).to.not.equal(first);
+    expectProblem(await api().get(first), 404);
+    await api().get(second).expect(200);
+    expectProblem(await api().get(second.replace(/.{5}\.ics$/, 'AAAAA.ics')), 404);
+    expectProblem(await api().get(`/api/v1/calendar/${anna.id}.ics`), 404);
+    expectProblem(await api().get(second.replace('.ics', '.txt')), 404);
+    await UserModel.updateOne({ _id: anna.id }, { $set: { active: false } });
+    expectProblem(await api().get(second), 404);
+    const stored = (await UserModel.findById(anna.id).lean())!;
+    expect(stored.calendarTokenHash, 'only a hash is stored').to.match(/^[0-9a-f]{64}$/);
+    expect(second).to.not.include(stored.calendarTokenHash!);
+  });
+
+  it('needs a signed-in user to issue a token, and never writes the token to the logs', async () => {
+    expectProblem(await api().post('/api/v1/me/calendar-token'), 401);
+    const lines: string[] = [];
+    const sink = new Writable({ write(chunk, _enc, done) { lines.push(String(chunk)); done(); } });
+    const logged = createApp(config, pino({ level: 'info' }, sink));
+    const anna = await createUser({ role: 'manager' });
+    const res = await request(logged).post('/api/v1/me/calendar-token').set(bearer(anna)).expect(201);
+    const token = res.body.token as string;
+    await request(logged).get(`/api/v1/calendar/${token}.ics`).expect(200);
+    const log = lines.join('');
+    expect(log).to.include('/api/v1/calendar/[redacted].ics');
+    expect(log).to.not.include(token.split('.')[1]!);
+    expect(await CustomerModel.countDocuments({ ownerId: anna.id })).to.equal(0);
+  });
+});
