@@ -114,8 +114,8 @@ export async function refreshRevenue12m(customerId: Types.ObjectId | string, now
 
 /**
  * Brings every customer's revenue12m in line with its projects, including those whose wins have aged out of the
- * window (set to 0), and answers how many changed. Each write is conditional on the value read, so a route's fresher
- * refresh that landed meanwhile is not overwritten.
+ * window (set to 0), and answers how many changed. Writes go by _id alone (any other filter scans the collection per
+ * update on the embedded engine); a route's refresh that lands meanwhile computes the same sum from the same projects.
  */
 export async function refreshAllRevenue12m(now = new Date()): Promise<number> {
   const rows = await ProjectModel.aggregate<{ _id: Types.ObjectId; total: number }>([
@@ -131,7 +131,7 @@ export async function refreshAllRevenue12m(now = new Date()): Promise<number> {
     .filter((c) => c.revenue12m !== (totals.get(String(c._id)) ?? 0))
     .map((c) => ({
       updateOne: {
-        filter: { _id: c._id, revenue12m: c.revenue12m },
+        filter: { _id: c._id },
         update: { $set: { revenue12m: totals.get(String(c._id)) ?? 0 } },
         timestamps: false,
       },

@@ -90,7 +90,8 @@ export type ReplanResult = { created: number; moved: number; cancelled: number }
 export async function replanCadence(customerIds?: Array<Types.ObjectId | string>): Promise<ReplanResult> {
   const ids = customerIds?.map((id) => new Types.ObjectId(String(id)));
   if (ids && !ids.length) return { created: 0, moved: 0, cancelled: 0 };
-  const customers = await CustomerModel.find(ids ? { _id: { $in: ids } } : {}, {
+  // A lone _id is the one filter the embedded engine looks up by index; `$in` reads the whole collection.
+  const customers = await CustomerModel.find(ids ? (ids.length === 1 ? { _id: ids[0] } : { _id: { $in: ids } }) : {}, {
     archived: 1, ownerId: 1, tier: 1, tierUpdatedAt: 1, createdAt: 1, satisfaction: 1,
   }).lean();
   const open = await VisitModel.find({ status: 'scheduled', kind: 'cadence', ...(ids ? { customerId: { $in: ids } } : {}) }).lean();

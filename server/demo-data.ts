@@ -7,6 +7,7 @@ import { TierApprovalModel } from '../models/tier-change.ts';
 import { decideApproval } from '../models/tier-decisions.ts';
 import { currentPolicy } from '../models/tier-policy.ts';
 import { loadDemoPlans } from './demo-plans.ts';
+import { loadDemoVisits } from './demo-visits.ts';
 import { reclassify } from '../models/tiering.ts';
 
 // A realistic book for demos: a few hundred customers across the demo managers, with contacts and projects,
@@ -104,6 +105,7 @@ export async function loadDemoBook(users: DemoUser[], count = 300): Promise<numb
   await refreshAllRevenue12m();
   await classifyDemoBook(users);
   await loadDemoPlans(users);
+  await loadDemoVisits();
   return customers.length;
 }
 
