@@ -1,5 +1,6 @@
 import { Router, type Response } from 'express';
 import Joi from 'joi';
+import { ActionModel } from '../models/action.ts';
 import { recordChange, diffFields } from '../models/change.ts';
 import { CustomerModel, canAssign, customerInternalPaths, nameKeyOf, wouldCycle, type CustomerDocument } from '../models/customer.ts';
 import { afterPosition, customerFilter, customerSorts, isPosition, positionOf, sortOf, type CustomerSort } from '../models/customer-query.ts';
@@ -127,8 +128,11 @@ export function customersRouter(config: Config): Router {
     sendCustomer(res, scored, 201, warnings.length ? { warnings } : {});
   });
 
+  // The file shows the improvement actions still open, so nobody reads a customer without seeing what it asked of us.
   router.get('/:id', async (req, res) => {
-    sendCustomer(res, await customerFor(currentUser(req), req.params.id, 'read'));
+    const customer = await customerFor(currentUser(req), req.params.id, 'read');
+    const open = await ActionModel.find({ customerId: customer._id, status: { $in: ['open', 'in_progress'] } }).sort({ _id: 1 }).limit(50).lean();
+    sendCustomer(res, customer, 200, { openActions: open.map((a) => toPublicJson(a, ['key'])) });
   });
 
   router.patch('/:id', async (req, res) => {

@@ -139,6 +139,8 @@ export const customersPart: Part = {
             at: { type: 'string', format: 'date-time' }, expiresAt: { type: ['string', 'null'], format: 'date-time' },
           },
         },
+        satisfaction: { type: 'object', description: 'lastScore, average (last 4), lastRecommend, npsCategory, trend, lastVisitAt, nextVisitDue' },
+        openActions: { type: 'array', items: { type: 'object' }, description: 'GET /customers/{id} only: improvement actions still open or in progress (at most 50)' },
         archived: { type: 'boolean' }, archivedAt: { type: ['string', 'null'], format: 'date-time' },
         createdAt: { type: 'string', format: 'date-time' }, updatedAt: { type: 'string', format: 'date-time' },
       },

@@ -46,6 +46,12 @@ describe('improvement actions', () => {
     expect(await ids(`customerId=${w.customer.id}&owner=me`)).to.deep.equal([manuals]);
     expect(await ids(`customerId=${w.customer.id}&owner=${w.executive.id}`, w.executive)).to.deep.equal([hotline]);
     expect(await ids(`customerId=${w.customer.id}`, w.outsider)).to.deep.equal([]);
+    // The customer file shows what is still open or in progress.
+    const file = await api().get(`/api/v1/customers/${w.customer.id}`).set(bearer(w.owner)).expect(200);
+    expect(file.body.openActions.map((a: { id: string; status: string }) => [a.id, a.status])).to.deep.equal([[hotline, 'in_progress'], [manuals, 'open']]);
+    await api().patch(url(manuals)).set(bearer(w.owner)).send({ status: 'done', resolution: 'Spanish manuals published' }).expect(200);
+    const after = await api().get(`/api/v1/customers/${w.customer.id}`).set(bearer(w.owner)).expect(200);
+    expect(after.body.openActions.map((a: { id: string }) => a.id)).to.deep.equal([hotline]);
   });
 
   it('marks an action done only with a resolution, and supports If-Match', async () => {
