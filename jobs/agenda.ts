@@ -49,6 +49,8 @@ export async function startWorker(config: Config, log: Logger): Promise<Worker> 
   await visitsRemind.schedule(agenda, config);
   await visitsEscalate.schedule(agenda, config);
   await notificationsDeliver.schedule(agenda);
+  // A fresh worker does not wait for the next hour to plan visits and send what is due: each run is idempotent.
+  for (const job of [visitsPlan.name, visitsRemind.name, visitsEscalate.name]) await agenda.now(job, {});
   log.info({ worker: workerName }, 'job worker started');
   return {
     agenda,
