@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { startWorker, type Worker } from '../jobs/agenda.ts';
+import { enqueue } from '../jobs/queue.ts';
 import { createApp } from './app.ts';
 import { bootstrapUsers } from './bootstrap.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
@@ -32,6 +33,8 @@ export async function runService(parts: { api: boolean; worker: boolean }): Prom
     if (parts.worker) worker = await startWorker(config, logger);
     if (parts.api) {
       const created = await bootstrapUsers(config);
+      // A new demo book has visits coming due and overdue: let the worker remind and escalate now, not at the hour.
+      if (created.demoCustomers) for (const job of ['visits.remind', 'visits.escalate']) await enqueue(config, job, {});
       server = await listen(config, logger);
       const address = server.address();
       const port = typeof address === 'object' && address ? address.port : config.port;
