@@ -84,3 +84,12 @@ export async function insertUnlessTaken<D extends { key: string }>(model: Model<
   }
   return taken;
 }
+
+// Above this many ids, reading the whole collection and filtering in code beats an `$in`, which the embedded engine
+// evaluates document by document against the whole list (it pushes down only a lone _id).
+export const IN_LIMIT = 200;
+
+/** `{field: {$in: ids}}` for a handful of ids; for many, no condition (the caller filters the rows in code). */
+export function inOrAll(field: string, ids: readonly unknown[]): Record<string, unknown> {
+  return ids.length <= IN_LIMIT ? { [field]: { $in: ids } } : {};
+}

@@ -1,4 +1,5 @@
 import { Schema, Types, model, type HydratedDocument, type InferRawDocTypeFromSchema, type InferSchemaType } from 'mongoose';
+import { inOrAll } from './engine.ts';
 import { jsonOptions } from './json.ts';
 import { ProjectModel, revenueStages } from './project.ts';
 
@@ -196,8 +197,7 @@ export async function withRevenueActuals<P extends { customerId: Types.ObjectId;
   if (!open.length) return plans;
   const customerIds = [...new Set(open.map((p) => String(p.customerId)))].map((id) => new Types.ObjectId(id));
   const earliest = new Date(Math.min(...open.map((p) => p.periodStart.getTime())));
-  // For many customers, one read of all recent wins beats an $in the embedded engine checks document by document.
-  const byCustomer = customerIds.length <= 200 ? { customerId: { $in: customerIds } } : {};
+  const byCustomer = inOrAll('customerId', customerIds);
   const wins = await ProjectModel.find({ ...byCustomer, stage: { $in: revenueStages }, wonAt: { $gte: earliest } }, { customerId: 1, wonAt: 1, value: 1 }).lean();
   const winsOf = Map.groupBy(wins, (w) => String(w.customerId));
   return plans.map((plan) => {

@@ -1,5 +1,6 @@
 import type { Types } from 'mongoose';
 import { ContactModel } from './contact.ts';
+import { inOrAll } from './engine.ts';
 import { ProjectModel, revenueStages } from './project.ts';
 import type { TierInputs } from './tier-scoring.ts';
 
@@ -15,14 +16,10 @@ const YEAR_MS = 365.25 * 24 * 60 * 60 * 1000;
 const attitudeSign = { supporter: 1, neutral: 0, opponent: -1 } as const;
 const roleWeight = { decision_maker: 2, influencer: 1 } as const;
 
-// Above this many customers, reading every relevant contact and project beats an `$in` over their ids, which the
-// embedded engine evaluates document by document against the whole list.
-const IN_LIMIT = 200;
-
 /** The inputs of each customer, by id; `now` fixes the loyalty clock. */
 export async function tierInputsFor(customers: ScoredCustomer[], now = new Date()): Promise<Map<string, TierInputs>> {
   const ids = customers.map((c) => c._id);
-  const byIds = ids.length <= IN_LIMIT ? { customerId: { $in: ids } } : {};
+  const byIds = inOrAll('customerId', ids);
   const [contacts, wins] = await Promise.all([
     ContactModel.find(
       { ...byIds, decisionRole: { $in: ['decision_maker', 'influencer'] as const }, attitude: { $ne: null }, influence: { $ne: null } },

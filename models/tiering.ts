@@ -1,6 +1,6 @@
 import { Types, type AnyBulkWriteOperation } from 'mongoose';
 import { CustomerModel, type Tier, type TierSource } from './customer.ts';
-import { bulkWriteInChunks } from './engine.ts';
+import { IN_LIMIT, bulkWriteInChunks } from './engine.ts';
 import {
   TierApprovalModel, TierChangeModel, insertChangeRecords, replaces, requestApproval, revisionOf, supersede, type ApprovalRequest,
   type ChangeRecord, type WaitingApproval,
@@ -172,7 +172,7 @@ export async function reclassify(opts: { customerIds?: Array<Types.ObjectId | st
   result.changed = await landWrites(writes);
   // A new tier may bring the next cadence visit forward.
   const moved = writes.filter((w) => w.change).map((w) => w.id);
-  if (moved.length) await replanCadence(moved.length <= 200 ? moved : undefined);
+  if (moved.length) await replanCadence(moved.length <= IN_LIMIT ? moved : undefined);
   // Approvals in three passes, each one read or write of the collection for the whole batch: what to keep, replace and
   // settle; the closing of what no longer applies; then the new requests.
   const book = requests.length || settled.length ? await approvalBook(requests.length + settled.length <= 20 ? [...requests.map((r) => r.customerId), ...settled] : undefined) : undefined;

@@ -1,6 +1,6 @@
 import type { Types } from 'mongoose';
 import { CustomerModel, type Tier } from './customer.ts';
-import { bulkWriteInChunks, insertUnlessTaken } from './engine.ts';
+import { bulkWriteInChunks, inOrAll, insertUnlessTaken } from './engine.ts';
 import { executiveIds, notify, type NotificationInput } from './notification.ts';
 import { currentPolicy } from './tier-policy.ts';
 import { VisitModel, closedKey, openCadenceKey, replanCadence } from './visit.ts';
@@ -49,8 +49,7 @@ async function openVisitsDueBy(limit: Date): Promise<OpenVisit[]> {
 
 async function customerNames(visits: OpenVisit[]): Promise<Map<string, string>> {
   if (!visits.length) return new Map();
-  // One read of the names beats an $in over thousands of ids on the embedded engine.
-  const rows = await CustomerModel.find(visits.length <= 200 ? { _id: { $in: visits.map((v) => v.customerId) } } : {}, { name: 1 }).lean();
+  const rows = await CustomerModel.find(inOrAll('_id', visits.map((v) => v.customerId)), { name: 1 }).lean();
   return new Map(rows.map((c) => [String(c._id), c.name]));
 }
 

@@ -1,7 +1,7 @@
 import { Router, type Response } from 'express';
 import { Types } from 'mongoose';
 import { CustomerModel, canChange, visibleTo } from '../models/customer.ts';
-import { isDuplicateKeyError } from '../models/engine.ts';
+import { IN_LIMIT, isDuplicateKeyError } from '../models/engine.ts';
 import { toPublicJson } from '../models/json.ts';
 import {
   PlanModel, attainmentOf, copiedContent, definitionOf, mergeById, moveRefusal, periodBounds, planAttainment, withRevenueActuals,
@@ -104,7 +104,7 @@ const idBefore = (cursor?: string) => {
 async function findPlans(filter: Record<string, unknown>, allowed: Set<string> | null, limit: number): Promise<PlanRow[]> {
   const query = (extra: Record<string, unknown>, n: number) => PlanModel.find(allOf(filter, extra)).sort({ _id: -1 }).limit(n).lean<PlanRow[]>();
   if (!allowed) return query({}, limit + 1);
-  if (allowed.size <= 200) return query({ customerId: { $in: [...allowed].map((id) => new Types.ObjectId(id)) } }, limit + 1);
+  if (allowed.size <= IN_LIMIT) return query({ customerId: { $in: [...allowed].map((id) => new Types.ObjectId(id)) } }, limit + 1);
   const rows: PlanRow[] = [];
   const BATCH = 500;
   for (let last: Types.ObjectId | undefined; ;) {
