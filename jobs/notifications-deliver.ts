@@ -5,6 +5,7 @@ import { NotificationModel } from '../models/notification.ts';
 import {
   DELIVERY_TIMEOUT_MS, DeliveryModel, WebhookModel, afterAttempt, deliveryKey, signatureOf, takesKind,
 } from '../models/webhook.ts';
+import { jobClock } from './clock.ts';
 
 export const name = 'notifications.deliver';
 
@@ -104,8 +105,7 @@ export async function deliver(options: { now?: Date; timeoutMs?: number } = {}):
 }
 
 export async function handler(data: Data = {}): Promise<Result> {
-  const now = data.now ? new Date(data.now) : new Date();
-  if (Number.isNaN(now.getTime())) throw new Error(`${name}: now is not a date: ${data.now}`);
+  const now = jobClock(name, 'now', data.now);
   return deliver({ now });
 }
 

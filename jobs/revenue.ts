@@ -1,5 +1,6 @@
 import type { Agenda } from 'agenda';
 import { refreshAllRevenue12m } from '../models/project.ts';
+import { jobClock } from './clock.ts';
 
 export const name = 'customers.revenue-refresh';
 
@@ -12,8 +13,7 @@ export type Data = { asOf?: string };
  * customers whose stored value differs from their projects.
  */
 export async function handler(data: Data = {}): Promise<{ updated: number }> {
-  const asOf = data.asOf ? new Date(data.asOf) : new Date();
-  if (Number.isNaN(asOf.getTime())) throw new Error(`${name}: asOf is not a date: ${data.asOf}`);
+  const asOf = jobClock(name, 'asOf', data.asOf);
   return { updated: await refreshAllRevenue12m(asOf) };
 }
 

@@ -3,6 +3,7 @@ import { refreshAllRevenue12m } from '../models/project.ts';
 import { applyLeftoverApprovals } from '../models/tier-decisions.ts';
 import { reclassify, catchUpTiers, type ReclassifyResult } from '../models/tiering.ts';
 import type { Config } from '../server/config.ts';
+import { jobClock } from './clock.ts';
 
 export const name = 'tiers.reclassify-all';
 
@@ -16,8 +17,7 @@ export type Result = ReclassifyResult & { revenueUpdated: number; approvalsFinis
  * recorded but not yet on their customer, and approvals decided but not yet applied; then the scores. Idempotent: a second run writes nothing and records nothing new.
  */
 export async function handler(data: Data = {}): Promise<Result> {
-  const asOf = data.asOf ? new Date(data.asOf) : new Date();
-  if (Number.isNaN(asOf.getTime())) throw new Error(`${name}: asOf is not a date: ${data.asOf}`);
+  const asOf = jobClock(name, 'asOf', data.asOf);
   const revenueUpdated = await refreshAllRevenue12m(asOf);
   const tiersCaughtUp = await catchUpTiers(asOf);
   const approvalsFinished = await applyLeftoverApprovals(asOf);

@@ -1,6 +1,7 @@
 import type { Agenda } from 'agenda';
 import { escalateOverdueVisits } from '../models/visit-alerts.ts';
 import type { Config } from '../server/config.ts';
+import { jobClock } from './clock.ts';
 
 export const name = 'visits.escalate';
 
@@ -8,8 +9,7 @@ export type Data = { asOf?: string };
 
 /** Escalates overdue visits to their owner and the executives, and marks long-overdue ones missed. */
 export function handler(config: Config, data: Data = {}) {
-  const now = data.asOf ? new Date(data.asOf) : new Date();
-  if (Number.isNaN(now.getTime())) throw new Error(`${name}: asOf is not a date: ${data.asOf}`);
+  const now = jobClock(name, 'asOf', data.asOf);
   return escalateOverdueVisits({ now, timezone: config.timezone, escalateAfterDays: config.visits.escalateAfterDays, missAfterDays: config.visits.missedAfterDays });
 }
 

@@ -1,6 +1,7 @@
 import type { Agenda } from 'agenda';
 import { remindDueVisits } from '../models/visit-alerts.ts';
 import type { Config } from '../server/config.ts';
+import { jobClock } from './clock.ts';
 
 export const name = 'visits.remind';
 
@@ -9,8 +10,7 @@ export type Data = { asOf?: string };
 
 /** Reminds owners of visits coming due (VISIT_REMINDER_DAYS), once per visit, lead time and person. */
 export function handler(config: Config, data: Data = {}) {
-  const now = data.asOf ? new Date(data.asOf) : new Date();
-  if (Number.isNaN(now.getTime())) throw new Error(`${name}: asOf is not a date: ${data.asOf}`);
+  const now = jobClock(name, 'asOf', data.asOf);
   return remindDueVisits({ now, timezone: config.timezone, leadDays: config.visits.reminderDays });
 }
 
