@@ -23,32 +23,36 @@ export function projectRoot(from = import.meta.dirname): string {
 
 const sourceDir = path.join(projectRoot(), 'server', 'embedded-db');
 
-/** Path of the engine binary for the current wrapper sources; rebuilt whenever go.mod, go.sum, main.go or a patch change. */
-export function engineBinaryPath(): string {
+/**
+ * Path of the engine binary for the current wrapper sources; rebuilt whenever go.mod, go.sum, main.go or a patch
+ * change. `patched: false` is FerretDB as published, which the differential tests compare the patched engine with.
+ */
+export function engineBinaryPath({ patched = true } = {}): string {
   const hash = createHash('sha256');
   for (const file of ['go.mod', 'go.sum', 'main.go']) hash.update(readFileSync(path.join(sourceDir, file)));
-  hash.update(JSON.stringify(sourcePatches));
+  if (patched) hash.update(JSON.stringify(sourcePatches()));
   const key = hash.digest('hex').slice(0, 16);
-  return path.join(projectRoot(), '.cache', 'embedded-db', `ferretdb-${FERRETDB_VERSION}-${key}`);
+  return path.join(projectRoot(), '.cache', 'embedded-db', `ferretdb-${FERRETDB_VERSION}-${patched ? '' : 'unpatched-'}${key}`);
 }
 
-export function ensureEngineBinary(say: Say = console.log): string {
-  const binary = engineBinaryPath();
+export function ensureEngineBinary(say: Say = console.log, { patched = true } = {}): string {
+  const binary = engineBinaryPath({ patched });
   if (existsSync(binary)) return binary;
   const go = spawnSync('go', ['version'], { encoding: 'utf8' });
   if (go.error || go.status !== 0) {
     throw new Error('The embedded database is built with the Go toolchain (1.24 or newer), which was not found on PATH. '
       + 'Install Go, or set MONGODB_URI to use a MongoDB server.');
   }
-  say(`embedded-db: building FerretDB ${FERRETDB_VERSION} with ${go.stdout.trim()} (the first build takes a few minutes)...`);
+  say(`embedded-db: building ${patched ? '' : 'unpatched '}FerretDB ${FERRETDB_VERSION} with ${go.stdout.trim()} (the first build takes a few minutes)...`);
   const started = Date.now();
   const buildDir = path.dirname(binary);
   mkdirSync(buildDir, { recursive: true });
-  // FerretDB's sources with our patches (./patches.ts), built through a go.mod that points the module at them.
-  const sources = patchedModuleSources(sourceDir, `${binary}-src`, FERRETDB_VERSION);
-  const modFile = patchedModFile(sourceDir, sources, buildDir);
+  // FerretDB's sources with our patches (./patches/), built through a go.mod that points the module at them.
+  const modArgs = patched
+    ? [`-modfile=${patchedModFile(sourceDir, patchedModuleSources(sourceDir, `${binary}-src`, FERRETDB_VERSION), buildDir)}`]
+    : [];
   const partial = `${binary}.${process.pid}.partial`;
-  const build = spawnSync('go', ['build', '-trimpath', '-mod=readonly', `-modfile=${modFile}`, '-o', partial, '.'], {
+  const build = spawnSync('go', ['build', '-trimpath', '-mod=readonly', ...modArgs, '-o', partial, '.'], {
     cwd: sourceDir,
     env: { ...process.env, CGO_ENABLED: '0' },
     stdio: ['ignore', 'inherit', 'inherit'],
@@ -66,9 +70,9 @@ export function ensureEngineBinary(say: Say = console.log): string {
  * Starts FerretDB as a child process on a free loopback port and resolves once it answers ping.
  * SQLite files go to `<dataDir>/ferretdb/` unless a PostgreSQL URL is given.
  */
-export async function startEmbeddedDb(opts: { dataDir: string; postgresqlUrl?: string | undefined; say?: Say }): Promise<EmbeddedDb> {
+export async function startEmbeddedDb(opts: { dataDir: string; postgresqlUrl?: string | undefined; say?: Say; patched?: boolean }): Promise<EmbeddedDb> {
   const say = opts.say ?? console.log;
-  const binary = ensureEngineBinary(say);
+  const binary = ensureEngineBinary(say, { patched: opts.patched ?? true });
   const sqliteDir = path.join(opts.dataDir, 'ferretdb');
   mkdirSync(sqliteDir, { recursive: true });
   const releaseLock = takeLock(opts.dataDir);

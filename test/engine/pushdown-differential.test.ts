@@ -1,0 +1,135 @@
+import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import mongoose from 'mongoose';
+import { BSON, MongoClient, type Collection, type Document } from 'mongodb';
+import { startEmbeddedDb, type EmbeddedDb } from '../../server/embedded-db/engine.ts';
+import { randomDocument, randomFilter, randomSort, seededRandom, type Random } from './random-documents.ts';
+
+// The patched engine (query pushdown, server/embedded-db/patches/003) against FerretDB 1.24.2 as published, on the same
+// random documents and the same random queries: every answer must be the same, in the same order where a sort makes
+// the order total. Run only when the suite runs on the embedded engine (the patched one is the suite's database).
+
+const SEEDS = [1, 2, 3];
+const DOCUMENTS = 250;
+const QUERIES = 350;
+const INDEXES: Document[] = [{ s: 1 }, { n: 1 }, { when: -1 }, { ref: 1 }, { tags: 1 }, { a: 1, b: -1 }, { flag: 1, s: 1 }];
+
+const read = { promoteValues: false, promoteLongs: false } as const; // exact types: Int32, Long and Double stay apart
+const canonical = (value: unknown): string => BSON.EJSON.stringify(value as Document, { relaxed: false });
+
+type Outcome = { ok: true; value: string } | { ok: false; code: unknown };
+
+async function outcome(run: () => Promise<unknown>, unordered = false): Promise<Outcome> {
+  try {
+    const value = await run();
+    if (unordered && Array.isArray(value)) return { ok: true, value: value.map(canonical).sort().join('\n') };
+    return { ok: true, value: canonical(value ?? null) };
+  } catch (err) {
+    return { ok: false, code: (err as { code?: unknown }).code ?? (err as Error).message };
+  }
+}
+
+describe('embedded engine: query pushdown gives the same answers as unpatched FerretDB', function () {
+  this.timeout(10 * 60_000);
+  let unpatched: EmbeddedDb | undefined;
+  let client: MongoClient | undefined;
+  let dataDir: string;
+  const counts = { documents: 0, queries: 0, finds: 0, limited: 0, errors: 0 };
+  const time = { patched: 0, unpatched: 0 };
+
+  before(async function () {
+    if (process.env.TEST_MONGODB_URI) this.skip(); // the suite runs on another database: nothing to compare
+    dataDir = mkdtempSync(path.join(tmpdir(), 'key-accounts-unpatched-'));
+    unpatched = await startEmbeddedDb({ dataDir, patched: false, say: (line) => console.log(`      ${line}`) });
+    client = await new MongoClient(unpatched.uri).connect();
+  });
+
+  after(async () => {
+    await client?.close();
+    await unpatched?.stop();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+    if (counts.queries) console.log(`      differential: ${counts.documents} documents, ${counts.queries} queries (${counts.finds} finds, ${counts.limited} with a pushed limit, ${counts.errors} errors on both); ${(time.patched / 1000).toFixed(1)} s patched, ${(time.unpatched / 1000).toFixed(1)} s unpatched`);
+  });
+
+  async function pair(name: string): Promise<[Collection, Collection]> {
+    const patchedDb = mongoose.connection.getClient().db('pushdown_differential');
+    const unpatchedDb = client!.db('pushdown_differential');
+    await patchedDb.collection(name).drop().catch(() => undefined);
+    await unpatchedDb.collection(name).drop().catch(() => undefined);
+    return [patchedDb.collection(name), unpatchedDb.collection(name)];
+  }
+
+  async function same(label: string, run: (c: Collection) => Promise<unknown>, [patched, plain]: [Collection, Collection], unordered = false): Promise<void> {
+    let started = performance.now();
+    const a = await outcome(() => run(patched), unordered);
+    time.patched += performance.now() - started;
+    started = performance.now();
+    const b = await outcome(() => run(plain), unordered);
+    time.unpatched += performance.now() - started;
+    counts.queries++;
+    if (!a.ok && !b.ok) counts.errors++;
+    expect(a, label).to.deep.equal(b);
+  }
+
+  async function compareWholeCollections(pairOf: [Collection, Collection], label: string): Promise<void> {
+    await same(`${label}: whole collection`, (c) => c.find({}, read).sort({ _id: 1 }).toArray(), pairOf);
+  }
+
+  function randomQuery(r: Random): { label: string; run: (c: Collection) => Promise<unknown>; unordered: boolean } {
+    const filter = randomFilter(r);
+    const roll = r.int(20);
+    if (roll < 14) {
+      // without a sort any `limit` documents are a right answer, so only sorted finds are limited
+      const sorted = r.chance(0.8);
+      const sort = sorted ? randomSort(r) : undefined;
+      const limit = sorted ? r.pick([0, 1, 3, 10, 50]) : 0;
+      const skip = sorted && r.chance(0.3) ? r.int(5) : 0;
+      counts.finds++;
+      if (limit && sorted) counts.limited++;
+      return {
+        label: `find ${canonical({ filter, sort, skip, limit })}`,
+        run: (c) => {
+          let cursor = c.find(filter, read);
+          if (sort) cursor = cursor.sort(sort);
+          return cursor.skip(skip).limit(limit).toArray();
+        },
+        unordered: !sorted,
+      };
+    }
+    if (roll < 16) return { label: `count ${canonical(filter)}`, run: (c) => c.countDocuments(filter), unordered: false };
+    if (roll < 18) {
+      const sort = randomSort(r);
+      return {
+        label: `findOneAndUpdate ${canonical({ filter, sort })}`,
+        run: (c) => c.findOneAndUpdate(filter, { $inc: { hits: 1 } }, { sort, returnDocument: 'after', ...read }),
+        unordered: false,
+      };
+    }
+    if (roll < 19) {
+      const touched = r.int(100);
+      return { label: `updateMany ${canonical(filter)}`, run: async (c) => (await c.updateMany(filter, { $set: { touched } })).modifiedCount, unordered: false };
+    }
+    const narrower = { $and: [filter, { a: r.pick([1, 'a', null]) }] };
+    return { label: `deleteMany ${canonical(narrower)}`, run: async (c) => (await c.deleteMany(narrower)).deletedCount, unordered: false };
+  }
+
+  for (const seed of SEEDS) {
+    it(`answers ${QUERIES} random finds, counts and writes alike on ${DOCUMENTS} random documents (seed ${seed})`, async () => {
+      const r = seededRandom(seed);
+      const collections = await pair(`random_${seed}`);
+      const documents = Array.from({ length: DOCUMENTS }, (_, i) => randomDocument(r, seed * 100_000 + i));
+      for (const c of collections) {
+        for (const key of INDEXES) await c.createIndex(key);
+        await c.insertMany(documents);
+      }
+      counts.documents += DOCUMENTS;
+      for (let i = 0; i < QUERIES; i++) {
+        const query = randomQuery(r);
+        await same(query.label, query.run, collections, query.unordered);
+      }
+      await compareWholeCollections(collections, `seed ${seed}`);
+    });
+  }
+});

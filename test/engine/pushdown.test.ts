@@ -1,0 +1,121 @@
+import { expect } from 'chai';
+import mongoose from 'mongoose';
+import { ObjectId, type Collection, type Document } from 'mongodb';
+
+// The cases MongoDB users trip on, with the answers MongoDB documents, on whatever engine the suite runs on; and on
+// the embedded engine, that SQLite serves pushed-down queries from the expression indexes (EXPLAIN QUERY PLAN).
+
+async function fresh(name: string): Promise<Collection> {
+  const c = mongoose.connection.db!.collection(`pushdown_${name}_${Date.now()}`);
+  await c.drop().catch(() => undefined);
+  return c;
+}
+
+const names = async (c: Collection, filter: Document, sort: Document = { name: 1 }, limit = 0): Promise<string[]> =>
+  (await c.find(filter).sort(sort).limit(limit).toArray()).map((d) => d.name as string);
+
+describe('embedded engine: query semantics that pushdown must keep', () => {
+  let c: Collection;
+  const early = new Date('2026-01-01T00:00:00Z');
+  const late = new Date('2026-06-01T00:00:00Z');
+
+  before(async () => {
+    c = await fresh('semantics');
+    await c.createIndexes([{ key: { v: 1 } }, { key: { tags: 1 } }, { key: { when: -1 } }]);
+    await c.insertMany([
+      { name: 'int', v: 5, tags: ['x', 'y'], when: late },
+      { name: 'double', v: 5.0001, tags: [], when: early },
+      { name: 'long-ish', v: 1e15, tags: 'x' },
+      { name: 'string', v: '10', tags: ['y'], when: 1_767_225_600_000 }, // a number with the date's milliseconds
+      { name: 'date', v: late, tags: [null] },
+      { name: 'oid', v: new ObjectId('65a1b2c3d4e5f60718293a4b') },
+      { name: 'bool', v: true },
+      { name: 'null', v: null },
+      { name: 'missing' },
+      { name: 'array', v: [1, 'a', 20] },
+      { name: 'empty-array', v: [] },
+      { name: 'document', v: { x: 1 } },
+    ]);
+  });
+
+  it('brackets ranges by type: a range on numbers never matches a string, a date or a boolean', async () => {
+    expect(await names(c, { v: { $gt: 1 } })).to.deep.equal(['array', 'double', 'int', 'long-ish']);
+    expect(await names(c, { v: { $gte: '' } })).to.deep.equal(['array', 'string']);
+    expect(await names(c, { when: { $gte: early } })).to.deep.equal(['double', 'int']);
+    expect(await names(c, { v: { $lt: 5 } })).to.deep.equal(['array']);
+  });
+
+  it('matches an array by any of its elements, for equality, $in and ranges', async () => {
+    expect(await names(c, { tags: 'x' })).to.deep.equal(['int', 'long-ish']);
+    expect(await names(c, { tags: { $in: ['y', 'z'] } })).to.deep.equal(['int', 'string']);
+    expect(await names(c, { v: 'a' })).to.deep.equal(['array']);
+    expect(await names(c, { v: { $gt: 10, $lt: 30 } })).to.deep.equal(['array']);
+    expect(await names(c, { tags: { $nin: ['x'] } })).to.deep.equal(['bool', 'date', 'document', 'double', 'empty-array', 'null', 'oid', 'string', 'array', 'missing'].sort());
+  });
+
+  it('matches null with a missing field, a null and an array holding null; $ne: null with the rest', async () => {
+    expect(await names(c, { v: null })).to.deep.equal(['missing', 'null']);
+    expect(await names(c, { tags: null })).to.deep.equal(['array', 'bool', 'date', 'document', 'empty-array', 'missing', 'null', 'oid']);
+    expect(await names(c, { v: { $exists: false } })).to.deep.equal(['missing']);
+    expect(await names(c, { v: { $ne: null } })).to.have.length(10);
+    expect(await names(c, { v: { $in: [null, '10'] } })).to.deep.equal(['missing', 'null', 'string']);
+  });
+
+  it('compares int, long and double as numbers and ObjectIds by their bytes', async () => {
+    expect(await names(c, { v: 5.0 })).to.deep.equal(['int']);
+    expect(await names(c, { v: { $in: [1e15, 7] } })).to.deep.equal(['long-ish']);
+    expect(await names(c, { v: { $gt: new ObjectId('65a1b2c3d4e5f60718293a4a') } })).to.deep.equal(['oid']);
+  });
+
+  it('sorts mixed types in BSON order with a limit: null and missing, numbers, strings, documents, ObjectIds, booleans, dates', async () => {
+    // arrays sort by their smallest element ascending and their largest descending; an empty array sorts first
+    expect(await names(c, {}, { v: 1, name: 1 })).to.deep.equal(
+      ['empty-array', 'missing', 'null', 'array', 'int', 'double', 'long-ish', 'string', 'document', 'oid', 'bool', 'date']);
+    expect(await names(c, {}, { v: 1, name: 1 }, 5)).to.deep.equal(['empty-array', 'missing', 'null', 'array', 'int']);
+    expect(await names(c, {}, { v: -1, name: 1 }, 4)).to.deep.equal(['date', 'bool', 'oid', 'document']);
+    // descending, the array [1, 'a', 20] sorts by its largest element, the string
+    expect(await names(c, { v: { $type: 'number' } }, { v: -1 }, 2)).to.deep.equal(['array', 'long-ish']);
+  });
+});
+
+describe('embedded engine: SQLite serves pushed-down queries from expression indexes', () => {
+  let c: Collection;
+
+  async function explain(command: Document): Promise<{ plan: string; filterPushdown: boolean; sortPushdown: boolean; limitPushdown: boolean }> {
+    const res = await mongoose.connection.db!.command({ explain: { find: c.collectionName, ...command } });
+    return {
+      plan: ((res.queryPlanner as { Plan?: string[] }).Plan ?? []).join('\n'),
+      filterPushdown: res.filterPushdown as boolean,
+      sortPushdown: res.sortPushdown as boolean,
+      limitPushdown: res.limitPushdown as boolean,
+    };
+  }
+
+  before(async function () {
+    if (process.env.TEST_MONGODB_URI) this.skip(); // MongoDB's explain says other things
+    c = await fresh('plans');
+    await c.createIndexes([{ key: { ownerId: 1, name: 1 } }, { key: { name: 1 } }, { key: { dueAt: 1 } }]);
+    await c.insertMany(Array.from({ length: 300 }, (_, i) => ({ name: `c${i}`, ownerId: `u${i % 7}`, dueAt: new Date(1_700_000_000_000 + i * 1000), archivedAt: null })));
+  });
+
+  it('uses the name index for a page sorted by name, and reads only the page', async () => {
+    const { plan, filterPushdown, sortPushdown, limitPushdown } = await explain({ filter: { archivedAt: null }, sort: { name: 1, _id: 1 }, limit: 51 });
+    expect([filterPushdown, sortPushdown, limitPushdown]).to.deep.equal([true, true, true]);
+    expect(plan).to.match(/USING INDEX \S+_name_1_pd/);
+    expect(await c.find({ archivedAt: null }).sort({ name: 1, _id: 1 }).limit(3).toArray()).to.have.length(3);
+  });
+
+  it('searches the compound index for an owner, and a range index for due dates', async () => {
+    expect((await explain({ filter: { ownerId: { $in: ['u1', 'u2'] } }, sort: { name: 1 }, limit: 10 })).plan).to.match(/SEARCH \S+ USING INDEX \S+_ownerId_1_name_1_pd/);
+    expect((await explain({ filter: { dueAt: { $lt: new Date(1_700_000_050_000) } } })).plan).to.match(/SEARCH \S+ USING INDEX \S+_dueAt_1_pd/);
+  });
+
+  it('leaves what it cannot push down to the engine filter, and then pushes no limit', async () => {
+    const regex = await explain({ filter: { name: { $regex: '^c1' } }, sort: { name: 1 }, limit: 5 });
+    expect([regex.filterPushdown, regex.limitPushdown]).to.deep.equal([false, false]);
+    const partly = await explain({ filter: { ownerId: 'u1', name: { $regex: '1$' } }, sort: { name: 1 }, limit: 5 });
+    expect([partly.filterPushdown, partly.limitPushdown]).to.deep.equal([true, false]);
+    const names = (await c.find({ ownerId: 'u1', name: { $regex: '1$' } }).sort({ name: 1 }).limit(5).toArray()).map((d) => d.name as string);
+    expect(names).to.deep.equal(['c1', 'c141', 'c211', 'c281', 'c71']);
+  });
+});
