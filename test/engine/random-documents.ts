@@ -85,7 +85,13 @@ function fieldCondition(r: Random, field: string): unknown {
     case 7: return { [r.pick(['$gt', '$gte', '$lt', '$lte'])]: scalar() };
     case 8: return { [r.pick(['$gt', '$gte'])]: scalar(), [r.pick(['$lt', '$lte'])]: scalar() };
     case 9: return null;
-    case 10: return { $regex: r.pick(['^a', 'b', '海']) }; // stays with the engine's own filter
+    case 10: return r.pick([
+      { $regex: r.pick(['^a', 'b', '海', 'ü', '^$', '1']) },
+      { $regex: r.pick(['^a', 'zur', 'Ω']), $options: r.pick(['i', '', 'm', 's']) },
+      { $regex: new RegExp(r.pick(['^A', 'b$', 'é']), r.pick(['i', ''])) },
+      new RegExp(r.pick(['a', '^Z', '海尔']), r.pick(['i', ''])),
+      { $regex: r.pick(['(', 'a']), $options: r.pick(['x', 'q', 'i']) }, // the engine's own errors
+    ]);
     case 11: return { $size: r.int(3) };
     case 12: return { $gte: scalar(), $type: r.pick(['string', 'number', 'array']) };
     default: return value();
