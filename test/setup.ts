@@ -23,6 +23,8 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     LOGIN_MAX_PER_IP: '100000',
     LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000',
     ...(process.env.TEST_MONGODB_URI ? { MONGODB_URI: process.env.TEST_MONGODB_URI } : {}),
+    // the embedded engine on its PostgreSQL backend instead of SQLite
+    ...(process.env.TEST_FERRETDB_POSTGRESQL_URL ? { FERRETDB_POSTGRESQL_URL: process.env.TEST_FERRETDB_POSTGRESQL_URL } : {}),
     ...overrides,
   });
 }
