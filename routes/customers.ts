@@ -12,7 +12,7 @@ import { activeUserIds } from '../models/user.ts';
 import { authenticate, authorize, currentUser, customerFor, type AuthUser } from '../server/auth.ts';
 import type { Config } from '../server/config.ts';
 import { HttpError, type FieldError } from '../server/errors.ts';
-import { etagOf, ifMatchVersion, staleError } from '../server/etag.ts';
+import { applyToLatest, etagOf, staleError } from '../server/etag.ts';
 import { decodeCursor, pageKeys, toPage } from '../server/paging.ts';
 import { objectId, parse } from '../server/validate.ts';
 import { createCustomerSchema, patchCustomerSchema, type CustomerInput } from './customer-input.ts';
@@ -137,27 +137,27 @@ export function customersRouter(config: Config): Router {
 
   router.patch('/:id', async (req, res) => {
     const user = currentUser(req);
-    const customer = await customerFor(user, req.params.id, 'change');
-    const input = parse(patchCustomerSchema, req.body) as Partial<CustomerInput>;
-    if ((input.ownerId !== undefined || input.accountTeam !== undefined) && !canAssign(user, customer)) {
-      throw new HttpError(403, 'Forbidden', 'Only the owner or an admin changes the owner or the account team.');
-    }
-    const version = ifMatchVersion(req);
-    if (version !== undefined && version !== customer.__v) throw staleError('customer');
-    rejectIfAny([
-      ...(await checkPeople(input)),
-      ...(await checkParent(user, customer.id, input.parentId)),
-      ...(await checkCurrency(customer, input.currency)),
-    ]);
-    const before = customer.toObject();
-    const set = flatten({ ...input, ...(input.name ? { nameKey: nameKeyOf(input.name) } : {}) });
-    // Conditional on the version read above, so a write that slipped in meanwhile is never overwritten.
-    const updated = await CustomerModel.findOneAndUpdate(
-      { _id: customer._id, __v: customer.__v },
-      { $set: set, $inc: { __v: 1 } },
-      { returnDocument: 'after', runValidators: true },
-    );
-    if (!updated) throw staleError('customer');
+    const { before, updated, input } = await applyToLatest(req, 'customer', async (version) => {
+      const customer = await customerFor(user, req.params.id, 'change');
+      const input = parse(patchCustomerSchema, req.body) as Partial<CustomerInput>;
+      if ((input.ownerId !== undefined || input.accountTeam !== undefined) && !canAssign(user, customer)) {
+        throw new HttpError(403, 'Forbidden', 'Only the owner or an admin changes the owner or the account team.');
+      }
+      if (version !== undefined && version !== customer.__v) throw staleError('customer');
+      rejectIfAny([
+        ...(await checkPeople(input)),
+        ...(await checkParent(user, customer.id, input.parentId)),
+        ...(await checkCurrency(customer, input.currency)),
+      ]);
+      const set = flatten({ ...input, ...(input.name ? { nameKey: nameKeyOf(input.name) } : {}) });
+      // Conditional on the version read above, so a write that slipped in meanwhile is never overwritten.
+      const updated = await CustomerModel.findOneAndUpdate(
+        { _id: customer._id, __v: customer.__v },
+        { $set: set, $inc: { __v: 1 } },
+        { returnDocument: 'after', runValidators: true },
+      );
+      return updated && { before: customer.toObject(), updated, input };
+    });
     await recordChange({
       customerId: updated._id, entity: 'customer', entityId: updated._id, entityName: updated.name, action: 'updated', actor: user,
       fields: diffFields(before, updated.toObject()),
