@@ -171,20 +171,22 @@ export function customersRouter(config: Config): Router {
     router[archived ? 'delete' : 'post'](path, async (req, res) => {
       const user = currentUser(req);
       const customer = await customerFor(user, req.params.id, 'change');
-      if (customer.archived !== archived) {
-        customer.archived = archived;
-        customer.archivedAt = archived ? new Date() : null;
-        customer.increment();
-        await customer.save();
-        await recordChange({
-          customerId: customer._id, entity: 'customer', entityId: customer._id, entityName: customer.name,
-          action: archived ? 'archived' : 'restored', actor: user, fields: [{ field: 'archived', old: !archived, new: archived }],
-        });
-        // Archived customers are not scored or visited (their open visit is cancelled); a restored one is at once.
-        if (archived) await replanCadence([customer._id]);
-        else return sendCustomer(res, await reread(customer, async () => { await rescore(customer._id, 'restored'); await replanCadence([customer._id]); }));
-      }
-      sendCustomer(res, customer);
+      // Conditional on the state it leaves: of two requests at once exactly one archives (or restores) and tells the
+      // timeline; the other finds it done and answers the same state.
+      const changed = customer.archived !== archived && await CustomerModel.findOneAndUpdate(
+        { _id: customer._id, archived: !archived },
+        { $set: { archived, archivedAt: archived ? new Date() : null }, $inc: { __v: 1 } },
+        { returnDocument: 'after' },
+      );
+      if (!changed) return sendCustomer(res, customer.archived === archived ? customer : (await CustomerModel.findById(customer._id)) ?? customer);
+      await recordChange({
+        customerId: changed._id, entity: 'customer', entityId: changed._id, entityName: changed.name,
+        action: archived ? 'archived' : 'restored', actor: user, fields: [{ field: 'archived', old: !archived, new: archived }],
+      });
+      // Archived customers are not scored or visited (their open visit is cancelled); a restored one is at once.
+      if (archived) await replanCadence([changed._id]);
+      else return sendCustomer(res, await reread(changed, async () => { await rescore(changed._id, 'restored'); await replanCadence([changed._id]); }));
+      sendCustomer(res, changed);
     });
   }
 
