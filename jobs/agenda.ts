@@ -22,8 +22,8 @@ export function createAgenda(config: Config): Agenda {
     backend: new MongoBackend({ mongo: db, collection: 'jobs' }),
     name: workerName,
     processEvery: Math.min(5000, config.workerHeartbeatMs),
-    // FerretDB's updates are not atomic under concurrency, so job locks are only safe with one worker there;
-    // every job is written to be idempotent anyway (PRODUCT.md, the database).
+    // A job is locked by a conditional findOneAndUpdate, atomic on MongoDB and on the patched embedded engine, so
+    // several workers never run one job twice (test/server/job-locks.test.ts); every job is idempotent anyway.
     defaultConcurrency: 1,
   });
 }

@@ -100,16 +100,19 @@ const customerSetFor = (record: ChangeRecord): Record<string, unknown> => ({
 });
 
 /**
+ * The filter that writes a recorded change onto its customer: only while the customer is behind it, so a writer
+ * slower than a later change (its record went in first, its customer write comes last) never puts an older tier back.
+ */
+const behind = (record: ChangeRecord) => ({ _id: record.customerId, tierRevision: { $lt: revisionOf(record.key) } });
+
+/**
  * Brings customers up to the recorded changes whose keys were taken: a change recorded by someone else, or by a run
  * that stopped before it updated the customer. The record is the truth; a customer already past it is left alone.
  */
 async function catchUp(keys: Iterable<string>): Promise<void> {
   const records = await TierChangeModel.find({ key: { $in: [...keys] } }).lean();
   for (const record of records as ChangeRecord[]) {
-    const customer = await CustomerModel.findById(record.customerId, { tierRevision: 1 }).lean();
-    if (customer && (customer.tierRevision ?? 0) < revisionOf(record.key)) {
-      await CustomerModel.updateOne({ _id: record.customerId }, { $set: customerSetFor(record) }, { timestamps: false });
-    }
+    await CustomerModel.updateOne(behind(record), { $set: customerSetFor(record) }, { timestamps: false });
   }
 }
 
@@ -125,7 +128,7 @@ export async function applyTier(state: TierState, to: Tier, ctx: ApplyContext, e
     await catchUp(taken);
     return false;
   }
-  await CustomerModel.updateOne({ _id: state._id }, { $set: { ...extraSet, ...set } }, { timestamps: false });
+  await CustomerModel.updateOne(behind(record), { $set: { ...extraSet, ...set } }, { timestamps: false });
   await replanCadence([state._id]);
   return true;
 }
@@ -200,18 +203,20 @@ export async function reclassify(opts: { customerIds?: Array<Types.ObjectId | st
 
 /**
  * Records the tier changes first (a taken key means someone else made that change: the customer is brought up to it
- * and keeps only its new score), then writes the customers by _id in chunked bulkWrites. A filter on _id alone is the
- * one the embedded engine looks up by index; any other condition scans the collection per update. Answers how many
- * tier changes were applied.
+ * and keeps only its new score), then writes the customers by _id (a change also by the revision it follows) in
+ * chunked bulkWrites; the embedded engine looks both filters up by the _id index. Answers how many tier changes were
+ * applied.
  */
 async function landWrites(writes: Array<{ id: Types.ObjectId; set: Record<string, unknown>; change?: { record: ChangeRecord; set: Record<string, unknown> } }>): Promise<number> {
   const records = writes.flatMap((w) => (w.change ? [w.change.record] : []));
   const taken = await insertChangeRecords(records);
   const operations: AnyBulkWriteOperation[] = writes
-    .map((w) => ({ ...w.set, ...(w.change && !taken.has(w.change.record.key) ? w.change.set : {}) }))
-    .map((set, i) => ({ set, id: writes[i]!.id }))
+    .map((w) => {
+      const change = w.change && !taken.has(w.change.record.key) ? w.change : undefined;
+      return { set: { ...w.set, ...change?.set }, filter: change ? behind(change.record) : { _id: w.id } };
+    })
     .filter((w) => Object.keys(w.set).length)
-    .map((w) => ({ updateOne: { filter: { _id: w.id }, update: { $set: w.set }, timestamps: false } }));
+    .map((w) => ({ updateOne: { filter: w.filter, update: { $set: w.set }, timestamps: false } }));
   await bulkWriteInChunks(CustomerModel, operations);
   if (taken.size) await catchUp(taken);
   return records.length - taken.size;

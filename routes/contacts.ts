@@ -11,7 +11,7 @@ import { activeUserIds } from '../models/user.ts';
 import { authenticate, currentUser, customerFor, type AuthUser, customerRecordFor } from '../server/auth.ts';
 import type { Config } from '../server/config.ts';
 import { HttpError, type FieldError } from '../server/errors.ts';
-import { etagOf, ifMatchVersion, staleError } from '../server/etag.ts';
+import { applyToLatest, etagOf, ifMatchVersion, staleError } from '../server/etag.ts';
 import { decodeCursor, pageKeys, toPage } from '../server/paging.ts';
 import { idParam, objectId, parse } from '../server/validate.ts';
 
@@ -120,19 +120,19 @@ export function contactsRouter(config: Config): Router {
 
   router.patch('/contacts/:id', auth, async (req, res) => {
     const user = currentUser(req);
-    const { contact, customer } = await contactFor(user, String(req.params.id), 'change');
-    const input = parse(patchSchema, req.body);
-    const version = ifMatchVersion(req);
-    if (version !== undefined && version !== contact.__v) throw staleError('contact');
-    await checkLinks(input, customer.id, contact.id);
-    const before = contact.toObject();
-    // Conditional on the version read above, so a write that slipped in meanwhile is never overwritten.
-    const updated = await ContactModel.findOneAndUpdate(
-      { _id: contact._id, __v: contact.__v },
-      { $set: input, $inc: { __v: 1 } },
-      { returnDocument: 'after', runValidators: true },
-    );
-    if (!updated) throw staleError('contact');
+    const { before, updated, customer } = await applyToLatest(req, 'contact', async (version) => {
+      const { contact, customer } = await contactFor(user, String(req.params.id), 'change');
+      const input = parse(patchSchema, req.body);
+      if (version !== undefined && version !== contact.__v) throw staleError('contact');
+      await checkLinks(input, customer.id, contact.id);
+      // Conditional on the version read above, so a write that slipped in meanwhile is never overwritten.
+      const updated = await ContactModel.findOneAndUpdate(
+        { _id: contact._id, __v: contact.__v },
+        { $set: input, $inc: { __v: 1 } },
+        { returnDocument: 'after', runValidators: true },
+      );
+      return updated && { before: contact.toObject(), updated, customer };
+    });
     await recordChange({
       customerId: customer._id, entity: 'contact', entityId: updated._id, entityName: updated.name, action: 'updated', actor: user,
       fields: diffFields(before, updated.toObject()),

@@ -12,7 +12,7 @@ import { activeUserIds } from '../models/user.ts';
 import { authenticate, authorize, currentUser, customerFor, type AuthUser } from '../server/auth.ts';
 import type { Config } from '../server/config.ts';
 import { HttpError, type FieldError } from '../server/errors.ts';
-import { etagOf, ifMatchVersion, staleError } from '../server/etag.ts';
+import { applyToLatest, etagOf, staleError } from '../server/etag.ts';
 import { decodeCursor, pageKeys, toPage } from '../server/paging.ts';
 import { objectId, parse } from '../server/validate.ts';
 import { createCustomerSchema, patchCustomerSchema, type CustomerInput } from './customer-input.ts';
@@ -137,27 +137,27 @@ export function customersRouter(config: Config): Router {
 
   router.patch('/:id', async (req, res) => {
     const user = currentUser(req);
-    const customer = await customerFor(user, req.params.id, 'change');
-    const input = parse(patchCustomerSchema, req.body) as Partial<CustomerInput>;
-    if ((input.ownerId !== undefined || input.accountTeam !== undefined) && !canAssign(user, customer)) {
-      throw new HttpError(403, 'Forbidden', 'Only the owner or an admin changes the owner or the account team.');
-    }
-    const version = ifMatchVersion(req);
-    if (version !== undefined && version !== customer.__v) throw staleError('customer');
-    rejectIfAny([
-      ...(await checkPeople(input)),
-      ...(await checkParent(user, customer.id, input.parentId)),
-      ...(await checkCurrency(customer, input.currency)),
-    ]);
-    const before = customer.toObject();
-    const set = flatten({ ...input, ...(input.name ? { nameKey: nameKeyOf(input.name) } : {}) });
-    // Conditional on the version read above, so a write that slipped in meanwhile is never overwritten.
-    const updated = await CustomerModel.findOneAndUpdate(
-      { _id: customer._id, __v: customer.__v },
-      { $set: set, $inc: { __v: 1 } },
-      { returnDocument: 'after', runValidators: true },
-    );
-    if (!updated) throw staleError('customer');
+    const { before, updated, input } = await applyToLatest(req, 'customer', async (version) => {
+      const customer = await customerFor(user, req.params.id, 'change');
+      const input = parse(patchCustomerSchema, req.body) as Partial<CustomerInput>;
+      if ((input.ownerId !== undefined || input.accountTeam !== undefined) && !canAssign(user, customer)) {
+        throw new HttpError(403, 'Forbidden', 'Only the owner or an admin changes the owner or the account team.');
+      }
+      if (version !== undefined && version !== customer.__v) throw staleError('customer');
+      rejectIfAny([
+        ...(await checkPeople(input)),
+        ...(await checkParent(user, customer.id, input.parentId)),
+        ...(await checkCurrency(customer, input.currency)),
+      ]);
+      const set = flatten({ ...input, ...(input.name ? { nameKey: nameKeyOf(input.name) } : {}) });
+      // Conditional on the version read above, so a write that slipped in meanwhile is never overwritten.
+      const updated = await CustomerModel.findOneAndUpdate(
+        { _id: customer._id, __v: customer.__v },
+        { $set: set, $inc: { __v: 1 } },
+        { returnDocument: 'after', runValidators: true },
+      );
+      return updated && { before: customer.toObject(), updated, input };
+    });
     await recordChange({
       customerId: updated._id, entity: 'customer', entityId: updated._id, entityName: updated.name, action: 'updated', actor: user,
       fields: diffFields(before, updated.toObject()),
@@ -171,20 +171,22 @@ export function customersRouter(config: Config): Router {
     router[archived ? 'delete' : 'post'](path, async (req, res) => {
       const user = currentUser(req);
       const customer = await customerFor(user, req.params.id, 'change');
-      if (customer.archived !== archived) {
-        customer.archived = archived;
-        customer.archivedAt = archived ? new Date() : null;
-        customer.increment();
-        await customer.save();
-        await recordChange({
-          customerId: customer._id, entity: 'customer', entityId: customer._id, entityName: customer.name,
-          action: archived ? 'archived' : 'restored', actor: user, fields: [{ field: 'archived', old: !archived, new: archived }],
-        });
-        // Archived customers are not scored or visited (their open visit is cancelled); a restored one is at once.
-        if (archived) await replanCadence([customer._id]);
-        else return sendCustomer(res, await reread(customer, async () => { await rescore(customer._id, 'restored'); await replanCadence([customer._id]); }));
-      }
-      sendCustomer(res, customer);
+      // Conditional on the state it leaves: of two requests at once exactly one archives (or restores) and tells the
+      // timeline; the other finds it done and answers the same state.
+      const changed = customer.archived !== archived && await CustomerModel.findOneAndUpdate(
+        { _id: customer._id, archived: !archived },
+        { $set: { archived, archivedAt: archived ? new Date() : null }, $inc: { __v: 1 } },
+        { returnDocument: 'after' },
+      );
+      if (!changed) return sendCustomer(res, customer.archived === archived ? customer : (await CustomerModel.findById(customer._id)) ?? customer);
+      await recordChange({
+        customerId: changed._id, entity: 'customer', entityId: changed._id, entityName: changed.name,
+        action: archived ? 'archived' : 'restored', actor: user, fields: [{ field: 'archived', old: !archived, new: archived }],
+      });
+      // Archived customers are not scored or visited (their open visit is cancelled); a restored one is at once.
+      if (archived) await replanCadence([changed._id]);
+      else return sendCustomer(res, await reread(changed, async () => { await rescore(changed._id, 'restored'); await replanCadence([changed._id]); }));
+      sendCustomer(res, changed);
     });
   }
 

@@ -11,7 +11,7 @@ import { activeUserIds } from '../models/user.ts';
 import { authenticate, currentUser, customerFor, customerRecordFor, type AuthUser } from '../server/auth.ts';
 import type { Config } from '../server/config.ts';
 import { HttpError, type FieldError } from '../server/errors.ts';
-import { etagOf, ifMatchVersion, staleError } from '../server/etag.ts';
+import { applyToLatest, etagOf, staleError } from '../server/etag.ts';
 import { decodeCursor, toPage } from '../server/paging.ts';
 import { idParam, parse } from '../server/validate.ts';
 import {
@@ -170,43 +170,44 @@ export function plansRouter(config: Config): Router {
 
   router.patch('/plans/:id', auth, async (req, res) => {
     const user = currentUser(req);
-    const { plan, customer } = await planFor(user, String(req.params.id), 'read');
-    const input = parse(patchSchema, req.body);
-    const version = ifMatchVersion(req);
-    if (version !== undefined && version !== plan.__v) throw staleError('plan');
-    if (plan.status === 'closed') throw new HttpError(409, 'Conflict', 'A closed plan is final; copy it to start the next period.');
-    const editor = canChange(user, customer);
-    const actor = { ownerSide: editor || String(plan.ownerId) === user.id, leadership: user.role === 'executive' || user.role === 'admin' };
-    const { status, comment, review, ...changes } = input;
-    if (Object.keys(changes).length && !editor) throw new HttpError(403, 'Forbidden', 'Executives read plans and move their status; they change nothing else.');
-    if (status !== undefined) {
-      const refusal = moveRefusal(plan.status, status, actor, { comment, review });
-      if (refusal?.status === 400) throw invalid([{ field: refusal.field!, message: refusal.message }]);
-      if (refusal) throw new HttpError(refusal.status, refusal.status === 403 ? 'Forbidden' : 'Conflict', refusal.message);
-    }
-    await checkOwners(changes);
-    const objectives = mergeById(plan.objectives, changes.objectives ?? [], 'objectives', { actual: null, unit: '', dueDate: null, status: 'open' });
-    const resources = mergeById(plan.resources, changes.resources ?? [], 'resources', { description: '', unit: '', ownerId: null });
-    const errors = [...objectives.errors, ...resources.errors, ...revenueErrors(changes.objectives, objectives.items)];
-    if (errors.length) throw invalid(errors);
-    const next = {
-      ...plan, ...changes,
-      objectives: changes.objectives ? objectives.items.map(plan.status === 'draft' ? asRevenue(customer.currency) : (o) => o) : plan.objectives,
-      resources: changes.resources ? resources.items : plan.resources,
-    };
-    if (plan.status !== 'draft' && definitionOf(next) !== definitionOf(plan)) throw notEditable();
-    const set: Record<string, unknown> = { ...changes, objectives: next.objectives, resources: next.resources };
-    if (status !== undefined) Object.assign(set, { status, statusComment: comment ?? '' });
-    if (status === 'approved') Object.assign(set, { approvedById: new Types.ObjectId(user.id), approvedAt: new Date() });
-    if (status === 'closed') {
-      // The revenue actuals are frozen as they stand at closing; later wins or corrections no longer move them.
-      const [frozen] = await withRevenueActuals([{ ...next, status: 'approved' } as PlanRow]);
-      Object.assign(set, { review, closedAt: new Date(), objectives: frozen!.objectives });
-    }
-    // Conditional on the version read above, so a write that slipped in meanwhile is never overwritten.
-    const updated = await PlanModel.findOneAndUpdate({ _id: plan._id, __v: plan.__v }, { $set: set, $inc: { __v: 1 } }, { returnDocument: 'after', runValidators: true })
-      .lean<PlanRow>();
-    if (!updated) throw staleError('plan');
+    const { updated, customer } = await applyToLatest(req, 'plan', async (version) => {
+      const { plan, customer } = await planFor(user, String(req.params.id), 'read');
+      const input = parse(patchSchema, req.body);
+      if (version !== undefined && version !== plan.__v) throw staleError('plan');
+      if (plan.status === 'closed') throw new HttpError(409, 'Conflict', 'A closed plan is final; copy it to start the next period.');
+      const editor = canChange(user, customer);
+      const actor = { ownerSide: editor || String(plan.ownerId) === user.id, leadership: user.role === 'executive' || user.role === 'admin' };
+      const { status, comment, review, ...changes } = input;
+      if (Object.keys(changes).length && !editor) throw new HttpError(403, 'Forbidden', 'Executives read plans and move their status; they change nothing else.');
+      if (status !== undefined) {
+        const refusal = moveRefusal(plan.status, status, actor, { comment, review });
+        if (refusal?.status === 400) throw invalid([{ field: refusal.field!, message: refusal.message }]);
+        if (refusal) throw new HttpError(refusal.status, refusal.status === 403 ? 'Forbidden' : 'Conflict', refusal.message);
+      }
+      await checkOwners(changes);
+      const objectives = mergeById(plan.objectives, changes.objectives ?? [], 'objectives', { actual: null, unit: '', dueDate: null, status: 'open' });
+      const resources = mergeById(plan.resources, changes.resources ?? [], 'resources', { description: '', unit: '', ownerId: null });
+      const errors = [...objectives.errors, ...resources.errors, ...revenueErrors(changes.objectives, objectives.items)];
+      if (errors.length) throw invalid(errors);
+      const next = {
+        ...plan, ...changes,
+        objectives: changes.objectives ? objectives.items.map(plan.status === 'draft' ? asRevenue(customer.currency) : (o) => o) : plan.objectives,
+        resources: changes.resources ? resources.items : plan.resources,
+      };
+      if (plan.status !== 'draft' && definitionOf(next) !== definitionOf(plan)) throw notEditable();
+      const set: Record<string, unknown> = { ...changes, objectives: next.objectives, resources: next.resources };
+      if (status !== undefined) Object.assign(set, { status, statusComment: comment ?? '' });
+      if (status === 'approved') Object.assign(set, { approvedById: new Types.ObjectId(user.id), approvedAt: new Date() });
+      if (status === 'closed') {
+        // The revenue actuals are frozen as they stand at closing; later wins or corrections no longer move them.
+        const [frozen] = await withRevenueActuals([{ ...next, status: 'approved' } as PlanRow]);
+        Object.assign(set, { review, closedAt: new Date(), objectives: frozen!.objectives });
+      }
+      // Conditional on the version read above, so a write that slipped in meanwhile is never overwritten.
+      const updated = await PlanModel.findOneAndUpdate({ _id: plan._id, __v: plan.__v }, { $set: set, $inc: { __v: 1 } }, { returnDocument: 'after', runValidators: true })
+        .lean<PlanRow>();
+      return updated && { updated, customer };
+    });
     await sendPlan(res, updated, customer);
   });
 

@@ -12,7 +12,7 @@ import { activeUserIds } from '../models/user.ts';
 import { authenticate, currentUser, customerFor, type AuthUser, customerRecordFor } from '../server/auth.ts';
 import type { Config } from '../server/config.ts';
 import { HttpError, type FieldError } from '../server/errors.ts';
-import { etagOf, ifMatchVersion, staleError } from '../server/etag.ts';
+import { applyToLatest, etagOf, ifMatchVersion, staleError } from '../server/etag.ts';
 import { decodeCursor, pageKeys, toPage } from '../server/paging.ts';
 import { idParam, objectId, parse } from '../server/validate.ts';
 
@@ -136,19 +136,19 @@ export function projectsRouter(config: Config): Router {
 
   router.patch('/projects/:id', auth, async (req, res) => {
     const user = currentUser(req);
-    const { project, customer } = await projectFor(user, String(req.params.id), 'change');
-    const input = parse(patchSchema, req.body);
-    const version = ifMatchVersion(req);
-    if (version !== undefined && version !== project.__v) throw staleError('project');
-    const derived = await checkRules(input, customer, project);
-    const previous = project.toObject();
-    // Conditional on the version read above, so a write that slipped in meanwhile is never overwritten.
-    const updated = await ProjectModel.findOneAndUpdate(
-      { _id: project._id, __v: project.__v },
-      { $set: { ...input, ...derived }, $inc: { __v: 1 } },
-      { returnDocument: 'after', runValidators: true },
-    );
-    if (!updated) throw staleError('project');
+    const { previous, updated, customer } = await applyToLatest(req, 'project', async (version) => {
+      const { project, customer } = await projectFor(user, String(req.params.id), 'change');
+      const input = parse(patchSchema, req.body);
+      if (version !== undefined && version !== project.__v) throw staleError('project');
+      const derived = await checkRules(input, customer, project);
+      // Conditional on the version read above, so a write that slipped in meanwhile is never overwritten.
+      const updated = await ProjectModel.findOneAndUpdate(
+        { _id: project._id, __v: project.__v },
+        { $set: { ...input, ...derived }, $inc: { __v: 1 } },
+        { returnDocument: 'after', runValidators: true },
+      );
+      return updated && { previous: project.toObject(), updated, customer };
+    });
     await recordChange({
       customerId: customer._id, entity: 'project', entityId: updated._id, entityName: updated.name, action: 'updated', actor: user,
       fields: diffFields(previous, updated.toObject()),

@@ -11,7 +11,7 @@ import { VisitModel, closedKey, replanCadence, type VisitDocument } from '../mod
 import { authenticate, currentUser, customerFor, customerRecordFor, type AuthUser } from '../server/auth.ts';
 import type { Config } from '../server/config.ts';
 import { HttpError, type FieldError } from '../server/errors.ts';
-import { etagOf, ifMatchVersion, staleError } from '../server/etag.ts';
+import { applyToLatest, etagOf, staleError } from '../server/etag.ts';
 import { decodeCursor, toPage } from '../server/paging.ts';
 import { idParam, parse } from '../server/validate.ts';
 import {
@@ -64,18 +64,21 @@ async function checkPeople(customerId: Types.ObjectId, input: { contactIds?: str
 const visitFor = (user: AuthUser, id: string | undefined, mode: 'read' | 'change') =>
   customerRecordFor(user, 'visit', () => VisitModel.findById(idParam(id, 'visit')).exec(), mode);
 
-/** A write conditional on the version read, so a change that slipped in meanwhile is never overwritten. */
+/**
+ * A write conditional on the version read, so a change that slipped in meanwhile is never overwritten. Answers null
+ * when the visit changed but is still open (see applyToLatest); one that was closed meanwhile is a 409 either way.
+ */
 async function updateVisit(visit: VisitDocument, set: Record<string, unknown>) {
   const updated = await VisitModel.findOneAndUpdate(
     { _id: visit._id, __v: visit.__v }, { $set: set, $inc: { __v: 1 } }, { returnDocument: 'after', runValidators: true },
   ).lean();
   if (updated) return updated;
   const now = await VisitModel.findById(visit._id, { status: 1 }).lean();
-  throw now && now.status !== 'scheduled' ? notOpen(now.status) : staleError('visit');
+  if (now && now.status !== 'scheduled') throw notOpen(now.status);
+  return null;
 }
 
-function checkVersion(req: Parameters<typeof ifMatchVersion>[0], visit: VisitDocument) {
-  const version = ifMatchVersion(req);
+function checkVersion(version: number | undefined, visit: VisitDocument) {
   if (version !== undefined && version !== visit.__v) throw staleError('visit');
   if (visit.status !== 'scheduled') throw notOpen(visit.status);
 }
@@ -129,27 +132,34 @@ export function visitsRouter(config: Config): Router {
   });
 
   router.patch('/visits/:id', auth, async (req, res) => {
-    const { record: visit, customer } = await visitFor(currentUser(req), String(req.params.id), 'change');
-    const input = parse(visitPatchSchema, req.body);
-    checkVersion(req, visit);
-    await checkPeople(customer._id, input);
-    const { status, scheduledFor, ...rest } = input;
-    const set: Record<string, unknown> = { ...rest };
-    if (scheduledFor) Object.assign(set, { scheduledFor, rescheduledFrom: visit.scheduledFor });
-    if (status === 'cancelled') Object.assign(set, { status, cadenceKey: closedKey(visit) });
-    const updated = await updateVisit(visit, set);
+    const { visit, customer, updated, status } = await applyToLatest(req, 'visit', async (version) => {
+      const { record: visit, customer } = await visitFor(currentUser(req), String(req.params.id), 'change');
+      const input = parse(visitPatchSchema, req.body);
+      checkVersion(version, visit);
+      await checkPeople(customer._id, input);
+      const { status, scheduledFor, ...rest } = input;
+      const set: Record<string, unknown> = { ...rest };
+      if (scheduledFor) Object.assign(set, { scheduledFor, rescheduledFrom: visit.scheduledFor });
+      if (status === 'cancelled') Object.assign(set, { status, cadenceKey: closedKey(visit) });
+      const updated = await updateVisit(visit, set);
+      return updated && { visit, customer, updated, status };
+    });
     // The customer keeps one open cadence visit: a cancelled one is replaced, due as the cadence says.
     if (status === 'cancelled' && visit.kind === 'cadence') await replanCadence([customer._id]);
     send(res, updated, visitJson);
   });
 
   router.post('/visits/:id/complete', auth, async (req, res) => {
-    const { record: visit, customer } = await visitFor(currentUser(req), String(req.params.id), 'change');
-    const input = parse(completeSchema, req.body);
-    checkVersion(req, visit);
-    await checkPeople(customer._id, input);
-    const updated = await updateVisit(visit, {
-      ...input, completedAt: input.completedAt ?? new Date(), status: 'completed', cadenceKey: closedKey(visit),
+    const { customer, input, updated } = await applyToLatest(req, 'visit', async (version) => {
+      const { record: visit, customer } = await visitFor(currentUser(req), String(req.params.id), 'change');
+      const input = parse(completeSchema, req.body);
+      checkVersion(version, visit);
+      await checkPeople(customer._id, input);
+      // Only the request whose write lands here goes on to the steps below, so what follows comes from its body alone.
+      const updated = await updateVisit(visit, {
+        ...input, completedAt: input.completedAt ?? new Date(), status: 'completed', cadenceKey: closedKey(visit),
+      });
+      return updated && { customer, input, updated };
     });
     // Each step below is idempotent by a natural key, so the job (visits.plan) or a repeat finishes what a crash left.
     await actionsFromFeedback(updated);
@@ -166,21 +176,21 @@ export function visitsRouter(config: Config): Router {
   });
 
   router.patch('/actions/:id', auth, async (req, res) => {
-    const { record: action, customer } = await customerRecordFor(
-      currentUser(req), 'action', () => ActionModel.findById(idParam(String(req.params.id), 'action')).exec(), 'change',
-    );
-    const input = parse(actionPatchSchema, req.body);
-    const version = ifMatchVersion(req);
-    if (version !== undefined && version !== action.__v) throw staleError('action');
-    await checkPeople(customer._id, input);
-    const resolution = input.resolution ?? action.resolution;
-    if ((input.status ?? action.status) === 'done' && !resolution) {
-      throw invalid([{ field: 'resolution', message: 'resolution is required to mark an action done' }]);
-    }
-    const updated = await ActionModel.findOneAndUpdate(
-      { _id: action._id, __v: action.__v }, { $set: input, $inc: { __v: 1 } }, { returnDocument: 'after', runValidators: true },
-    ).lean();
-    if (!updated) throw staleError('action');
+    const updated = await applyToLatest(req, 'action', async (version) => {
+      const { record: action, customer } = await customerRecordFor(
+        currentUser(req), 'action', () => ActionModel.findById(idParam(String(req.params.id), 'action')).exec(), 'change',
+      );
+      const input = parse(actionPatchSchema, req.body);
+      if (version !== undefined && version !== action.__v) throw staleError('action');
+      await checkPeople(customer._id, input);
+      const resolution = input.resolution ?? action.resolution;
+      if ((input.status ?? action.status) === 'done' && !resolution) {
+        throw invalid([{ field: 'resolution', message: 'resolution is required to mark an action done' }]);
+      }
+      return ActionModel.findOneAndUpdate(
+        { _id: action._id, __v: action.__v }, { $set: input, $inc: { __v: 1 } }, { returnDocument: 'after', runValidators: true },
+      ).lean();
+    });
     send(res, updated, actionJson);
   });
 

@@ -16,3 +16,20 @@ export function ifMatchVersion(req: Request): number | undefined {
 /** The 412 for a write whose If-Match (or the version read before it) no longer matches the stored record. */
 export const staleError = (what: string) =>
   new HttpError(412, 'Precondition failed', `The ${what} changed since you read it; fetch it again and retry.`);
+
+/**
+ * Applies a change under optimistic concurrency. `attempt` reads the record, checks the request against it and writes
+ * conditional on the version it read, answering null when that write matched nothing because another write came
+ * first. With If-Match the client named the version it had read, so it gets the 412. Without, it asked for its change
+ * on the record as it is now: the attempt is made again on a fresh read, whose checks may now refuse it (a 409 for a
+ * status already left), and only a record that keeps changing under it ends in a 409. A client never gets a 412 for a
+ * precondition it did not send.
+ */
+export async function applyToLatest<T>(req: Request, what: string, attempt: (version: number | undefined) => Promise<T | null>): Promise<T> {
+  const version = ifMatchVersion(req);
+  for (let tries = version === undefined ? 5 : 1; tries > 0; tries--) {
+    const done = await attempt(version);
+    if (done !== null) return done;
+  }
+  throw version === undefined ? new HttpError(409, 'Conflict', `The ${what} kept changing while your change was applied; try again.`) : staleError(what);
+}

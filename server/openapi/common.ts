@@ -17,8 +17,12 @@ export const errors = {
 
 export const etagHeader = { ETag: { description: 'version of the resource, for If-Match', schema: { type: 'string' } } };
 export const ifMatchParam = {
-  name: 'If-Match', in: 'header', description: 'ETag from a previous read; a stale one gets 412 and changes nothing', schema: { type: 'string' },
+  name: 'If-Match', in: 'header', schema: { type: 'string' },
+  description: 'ETag from a previous read; a stale one gets 412 and changes nothing. Without it the change applies to the record as it is '
+    + 'when the write lands (a write at the same moment goes first and is kept).',
 };
+/** The 409 of a write without If-Match whose record kept changing under it (server/etag.ts, applyToLatest). */
+export const keptChanging = (what: string) => problem(`The ${what} kept changing while the change was applied (sent without If-Match); try again`);
 export const page = (item: string) => ({
   type: 'object', required: ['items', 'nextCursor'],
   properties: { items: { type: 'array', items: ref(item) }, nextCursor: { type: ['string', 'null'] } },

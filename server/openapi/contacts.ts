@@ -1,4 +1,4 @@
-import { errors, etagHeader, idParam, ifMatchParam, json, page, pageParams, problem, ref, secured, type Part } from './common.ts';
+import { errors, etagHeader, idParam, ifMatchParam, json, keptChanging, page, pageParams, problem, ref, secured, type Part } from './common.ts';
 
 const str = (maxLength: number) => ({ type: 'string', maxLength });
 const objectIdSchema = { type: 'string', pattern: '^[0-9a-f]{24}$' };
@@ -56,7 +56,7 @@ export const contactsPart: Part = {
         requestBody: { required: true, content: json(ref('ContactPatch')) },
         responses: {
           200: { description: 'Updated', headers: etagHeader, content: json(ref('Contact')) },
-          ...errors, 404: contactNotFound, 412: problem('The contact changed since the ETag was read'),
+          ...errors, 404: contactNotFound, 409: keptChanging('contact'), 412: problem('The contact changed since the ETag was read'),
         },
       },
       delete: {

@@ -79,7 +79,8 @@ export const customersPart: Part = {
         requestBody: { required: true, content: json(ref('CustomerPatch')) },
         responses: {
           200: { description: 'Updated', headers: etagHeader, content: json(ref('Customer')) },
-          ...errors, 404: notFound, 409: problem('The code is taken'), 412: problem('The customer changed since the ETag was read'),
+          ...errors, 404: notFound, 409: problem('The code is taken, or (without If-Match) the customer kept changing while the change was applied'),
+          412: problem('The customer changed since the ETag was read'),
         },
       },
       delete: {

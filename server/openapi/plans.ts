@@ -96,7 +96,7 @@ export const plansPart: Part = {
         requestBody: { required: true, content: json(ref('PlanPatch')) },
         responses: {
           200: { description: 'Updated', headers: etagHeader, content: json(ref('Plan')) }, ...errors, 404: planNotFound,
-          409: problem('Not editable in this status, or a status move that does not exist'), 412: stale,
+          409: problem('Not editable in this status, or a status move that does not exist (also when another move landed a moment before)'), 412: stale,
         },
       },
     },

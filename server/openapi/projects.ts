@@ -1,5 +1,5 @@
 import { projectStages, revenueStages, stageTransitions, startStages } from '../../models/project.ts';
-import { errors, etagHeader, idParam, ifMatchParam, json, page, pageParams, problem, ref, secured, type Part } from './common.ts';
+import { errors, etagHeader, idParam, ifMatchParam, json, keptChanging, page, pageParams, problem, ref, secured, type Part } from './common.ts';
 
 const str = (maxLength: number) => ({ type: 'string', maxLength });
 const objectIdSchema = { type: 'string', pattern: '^[0-9a-f]{24}$' };
@@ -72,7 +72,7 @@ export const projectsPart: Part = {
         requestBody: { required: true, content: json(ref('ProjectPatch')) },
         responses: {
           200: { description: 'Updated', headers: etagHeader, content: json(ref('Project')) },
-          ...errors, 404: projectNotFound, 412: stale,
+          ...errors, 404: projectNotFound, 409: keptChanging('project'), 412: stale,
         },
       },
       delete: {

@@ -1,6 +1,6 @@
 import { actionStatuses } from '../../models/action.ts';
 import { severities, visitChannels, visitKinds, visitStatuses } from '../../models/visit.ts';
-import { errors, etagHeader, idParam, ifMatchParam, json, page, pageParams, problem, ref, secured, type Part } from './common.ts';
+import { errors, etagHeader, idParam, ifMatchParam, json, keptChanging, page, pageParams, problem, ref, secured, type Part } from './common.ts';
 
 const str = (maxLength: number) => ({ type: 'string', maxLength });
 const objectIdSchema = { type: 'string', pattern: '^[0-9a-f]{24}$' };
@@ -121,7 +121,7 @@ export const visitsPart: Part = {
       patch: {
         tags: ['visits'], summary: 'Move an improvement action on; `done` needs a resolution', security: secured, parameters: [ifMatchParam],
         requestBody: { required: true, content: json(ref('ActionPatch')) },
-        responses: { 200: { description: 'Updated', headers: etagHeader, content: json(ref('Action')) }, ...errors, 404: actionNotFound, 412: stale('action') },
+        responses: { 200: { description: 'Updated', headers: etagHeader, content: json(ref('Action')) }, ...errors, 404: actionNotFound, 409: keptChanging('action'), 412: stale('action') },
       },
     },
   },
