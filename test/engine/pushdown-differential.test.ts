@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import mongoose from 'mongoose';
-import { BSON, MongoClient, type Collection, type Document, type UpdateFilter } from 'mongodb';
+import { BSON, MongoClient, ObjectId, type Collection, type Document, type UpdateFilter } from 'mongodb';
 import { startEmbeddedDb, type EmbeddedDb } from '../../server/embedded-db/engine.ts';
-import { randomDocument, randomFilter, randomSort, seededRandom, type Random } from './random-documents.ts';
+import { randomDocument, randomFilter, randomScalar, randomSort, seededRandom, type Random } from './random-documents.ts';
 
 // The patched engine (query pushdown, server/embedded-db/patches/003) against FerretDB 1.24.2 as published, on the same
 // random documents and the same random queries: every answer must be the same, in the same order where a sort makes
@@ -118,6 +118,64 @@ describe('embedded engine: query pushdown gives the same answers as unpatched Fe
     }
     const narrower = { $and: [filter, { a: r.pick([1, 'a', null]) }] };
     return { label: `deleteMany ${canonical(narrower)}`, run: async (c) => (await c.deleteMany(narrower)).deletedCount, unordered: false };
+  }
+
+  // Keyset pages ({$or: [{f: {$gt: x}}, {f: x, _id: {$gt: id}}]}) get an implied bound on f when no document holds an
+  // array in f, and {f: null} pins both index columns: here the indexed fields hold scalars of every type (and are
+  // missing or null at times) but never arrays, so that plan is the one compared.
+  for (const seed of SEEDS) {
+    it(`walks keyset pages and bounded $or filters alike over scalar-only indexed fields (seed ${seed})`, async () => {
+      const r = seededRandom(1000 + seed);
+      const collections = await pair(`keyset_${seed}`);
+      const scalarOrMissing = () => (r.chance(0.1) ? undefined : r.chance(0.7) ? randomScalar(r) : r.pick(['k1', 'k2', 'k3', 7, 7.5]));
+      const documents = Array.from({ length: DOCUMENTS }, () => {
+        const doc: Document = { _id: new ObjectId() };
+        for (const field of ['archivedAt', 'name', 'n']) {
+          const v = field === 'archivedAt' ? (r.chance(0.8) ? null : r.chance(0.5) ? undefined : randomScalar(r)) : scalarOrMissing();
+          if (v !== undefined) doc[field] = v;
+        }
+        return doc;
+      });
+      for (const c of collections) {
+        await c.createIndex({ archivedAt: 1, name: 1, _id: 1 });
+        await c.createIndex({ n: -1, _id: -1 });
+        await c.insertMany(documents.map((d) => ({ ...d })));
+      }
+      counts.documents += DOCUMENTS;
+      const [patched] = collections;
+      for (const [field, dir] of [['name', 1], ['n', -1]] as const) {
+        // the pages as the service walks them, positioned after a document of the patched engine's own answer
+        const base = { archivedAt: null };
+        let after: Document | undefined;
+        for (let page = 0; page < 30; page++) {
+          const beyond = dir === 1 ? '$gt' : '$lt';
+          const filter = after === undefined ? base : {
+            ...base, $or: [{ [field]: { [beyond]: after[field] ?? null } }, { [field]: after[field] ?? null, _id: { [beyond]: after._id } }],
+          };
+          const limit = r.pick([1, 5, 20]);
+          const run = (c: Collection) => c.find(filter, read).sort({ [field]: dir, _id: dir }).limit(limit).toArray();
+          await same(`keyset ${canonical({ filter, limit })}`, run, collections);
+          const rows = await run(patched);
+          if (rows.length < limit) break;
+          after = rows[rows.length - 1];
+        }
+      }
+      for (let i = 0; i < QUERIES / 2; i++) {
+        const field = r.pick(['name', 'n', 'archivedAt']);
+        const branches = Array.from({ length: 1 + r.int(3) }, () => {
+          const op = r.pick(['$gt', '$gte', '$lt', '$lte', '$eq', 'plain']);
+          const value = r.chance(0.3) ? r.pick(['k2', 7, 7.5, null]) : randomScalar(r);
+          const branch: Document = { [field]: op === 'plain' ? value : { [op]: value } };
+          if (r.chance(0.4)) branch._id = { [r.pick(['$gt', '$lt'])]: documents[r.int(documents.length)]!._id };
+          if (r.chance(0.2)) branch[r.pick(['name', 'n'])] = { $exists: r.chance(0.5) };
+          return branch;
+        });
+        const filter = r.chance(0.5) ? { $or: branches } : { archivedAt: null, $or: branches };
+        const sort: Record<string, 1 | -1> = { [field]: r.pick([1, -1] as const), _id: 1 };
+        const limit = r.pick([0, 3, 20]);
+        await same(`bounded ${canonical({ filter, sort, limit })}`, (c) => c.find(filter, read).sort(sort).limit(limit).toArray(), collections);
+      }
+    });
   }
 
   for (const seed of SEEDS) {
