@@ -105,6 +105,27 @@ describe('embedded engine: SQLite serves pushed-down queries from expression ind
     expect(await c.find({ archivedAt: null }).sort({ name: 1, _id: 1 }).limit(3).toArray()).to.have.length(3);
   });
 
+  it('reads every keyset page of an unarchived list from its index in order, with no sort step', async () => {
+    await c.createIndex({ archivedAt: 1, name: 1, _id: 1 });
+    try {
+      const first = await explain({ filter: { archivedAt: null }, sort: { name: 1, _id: 1 }, limit: 51 });
+      // read in name order from an index (a sort of ties on _id at most, which stops with the page), never sorted whole
+      expect(first.plan, first.plan).to.match(/USING INDEX \S+_(archivedAt_1_name_1__id_1|name_1)_pd/).and.not.match(/TEMP B-TREE FOR ORDER BY/);
+      const [after] = await c.find({ archivedAt: null }).sort({ name: 1, _id: 1 }).skip(150).limit(1).toArray();
+      const deep = { archivedAt: null, $or: [{ name: { $gt: after!.name } }, { name: after!.name, _id: { $gt: after!._id } }] };
+      const page = await explain({ filter: deep, sort: { name: 1, _id: 1 }, limit: 51 });
+      expect([page.filterPushdown, page.sortPushdown, page.limitPushdown]).to.deep.equal([true, true, true]);
+      // an index range that starts at the page (name >= x), not every row after it merged from an OR
+      expect(page.plan, page.plan).to.match(/USING INDEX \S+_(archivedAt_1_name_1__id_1|name_1)_pd \((<expr>=\? AND )+<expr>>\?\)/)
+        .and.not.match(/TEMP B-TREE FOR ORDER BY|MULTI-INDEX OR/);
+      const names = (await c.find(deep).sort({ name: 1, _id: 1 }).limit(2).toArray()).map((d) => d.name as string);
+      const all = (await c.find({ archivedAt: null }).sort({ name: 1, _id: 1 }).toArray()).map((d) => d.name as string);
+      expect(names).to.deep.equal(all.slice(151, 153));
+    } finally {
+      await c.dropIndex('archivedAt_1_name_1__id_1');
+    }
+  });
+
   it('serves an owner\'s page and a due-date range from indexes', async () => {
     // an owner's page: SQLite either searches the owner index or walks the name index and stops at the page; it never
     // reads the table itself (a line "SCAN <table>" with no index)
