@@ -1,5 +1,5 @@
-import type { Types } from 'mongoose';
 import { CustomerModel, tiers, type Tier } from './customer.ts';
+import { ReportRowModel, syncMarkedRows, type ReportRow } from './report-rows.ts';
 import { TierChangeModel } from './tier-change.ts';
 import { isKeyTier } from './tier-scoring.ts';
 import { UserModel } from './user.ts';
@@ -22,42 +22,35 @@ const rank = (tier: Tier) => tiers.indexOf(tier); // S = 0 is the best
 const isKey = (tier: ReportTier) => tier !== 'none' && isKeyTier(tier);
 
 /**
- * The customers a report covers: not archived, and matching the filters. `team` is the owner's team, so it becomes
- * the ids of that team's users (a team is a handful of people, a short `$in`).
+ * The report rows (models/report-rows.ts) of the customers a report covers: not archived, and matching the filters,
+ * each an equality on a top-level field that the embedded engine pushes down. `team` is the owner's team, so it
+ * becomes the ids of that team's users (a team is a handful of people, a short `$in`). The rows of customers marked
+ * by a write are brought up to date first, so the answer holds every customer write committed before `asOf`.
  */
-export async function reportCustomerMatch(filters: ReportFilters): Promise<Record<string, unknown>> {
-  const and: Record<string, unknown>[] = [{ archived: false }];
-  if (filters.region !== undefined) and.push({ 'company.region': filters.region });
-  if (filters.industry !== undefined) and.push({ 'company.industry': filters.industry });
+export async function reportRows(filters: ReportFilters): Promise<{ asOf: Date; rows: ReportRow[] }> {
+  const asOf = new Date();
+  await syncMarkedRows(CustomerModel);
+  const match: Record<string, unknown> = { archived: false };
+  if (filters.region !== undefined) match.region = filters.region;
+  if (filters.industry !== undefined) match.industry = filters.industry;
   if (filters.team !== undefined) {
     const members = await UserModel.find({ team: filters.team }, { _id: 1 }).lean();
-    and.push({ ownerId: { $in: members.map((u) => u._id) } });
+    match.ownerId = { $in: members.map((u) => u._id) };
   }
-  return and.length === 1 ? and[0]! : { $and: and };
+  return { asOf, rows: await ReportRowModel.find(match).lean<ReportRow[]>() };
 }
 
-/**
- * Count and revenue per tier and currency. FerretDB 1.24 computes only the first accumulator of a `$group`, so the
- * count and the sum are two pipelines joined here. Aggregations are not cast by mongoose: the match holds only
- * strings, booleans and ObjectIds.
- */
-export async function tierCells(match: Record<string, unknown>): Promise<TierCell[]> {
-  type Row = { _id: { tier?: unknown; currency?: unknown }; value: number };
-  const grouped = (value: 1 | string) => CustomerModel.aggregate<Row>([
-    { $match: match },
-    { $group: { _id: { tier: '$tier', currency: '$currency' }, value: { $sum: value } } },
-  ]);
-  const [counts, sums] = await Promise.all([grouped(1), grouped('$revenue12m')]);
+/** Count and revenue per tier and currency. */
+export function tierCells(rows: readonly ReportRow[]): TierCell[] {
   const cells = new Map<string, TierCell>();
-  const cellOf = (row: Row) => {
-    const tier = asReportTier(row._id.tier);
-    const currency = String(row._id.currency ?? '');
-    const key = `${tier}:${currency}`;
-    if (!cells.has(key)) cells.set(key, { tier, currency, count: 0, revenue12m: 0 });
-    return cells.get(key)!;
-  };
-  for (const row of counts) cellOf(row).count += row.value;
-  for (const row of sums) cellOf(row).revenue12m += row.value;
+  for (const row of rows) {
+    const tier = asReportTier(row.tier);
+    const key = `${tier}:${row.currency}`;
+    if (!cells.has(key)) cells.set(key, { tier, currency: row.currency, count: 0, revenue12m: 0 });
+    const cell = cells.get(key)!;
+    cell.count += 1;
+    cell.revenue12m += row.revenue12m;
+  }
   return [...cells.values()];
 }
 
@@ -132,16 +125,10 @@ export type Movement = {
 export type MovementMatrixRow = { from: ReportTier; counts: Record<Tier, number> };
 export type MovementTotals = { changes: number; up: number; down: number; intoKeyAccounts: number; outOfKeyAccounts: number };
 
-/**
- * The tier changes applied in [from, to) to the customers the match covers, newest first. The customers are read
- * first and the changes filtered in code: a filtered book can hold thousands of customers, too many for one `$in`.
- */
-export async function movementsIn(match: Record<string, unknown>, from: Date, to: Date): Promise<Movement[]> {
-  const [customers, changes] = await Promise.all([
-    CustomerModel.find(match, { code: 1, name: 1 }).lean<Array<{ _id: Types.ObjectId; code: string; name: string }>>(),
-    TierChangeModel.find({ at: { $gte: from, $lt: to } }).sort({ at: -1, _id: -1 }).lean(),
-  ]);
-  const byId = new Map(customers.map((c) => [String(c._id), c]));
+/** The tier changes applied in [from, to) to the customers of the rows, newest first. */
+export async function movementsIn(rows: readonly ReportRow[], from: Date, to: Date): Promise<Movement[]> {
+  const changes = await TierChangeModel.find({ at: { $gte: from, $lt: to } }).sort({ at: -1, _id: -1 }).lean();
+  const byId = new Map(rows.map((r) => [String(r._id), r]));
   return changes.flatMap((change) => {
     const customer = byId.get(String(change.customerId));
     if (!customer) return [];

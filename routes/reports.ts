@@ -5,7 +5,7 @@ import { guardFormula } from '../models/customer-csv.ts';
 import { periodPattern } from '../models/plan.ts';
 import { planCsv, readPlanReport } from '../models/plan-report.ts';
 import {
-  movementCsvColumns, movementCsvRow, movementSummary, movementsIn, reportCustomerMatch, tierCells, tierCsvColumns, tierCsvRows,
+  movementCsvColumns, movementCsvRow, movementSummary, movementsIn, reportRows, tierCells, tierCsvColumns, tierCsvRows,
   tierDistribution, type ReportFilters,
 } from '../models/tier-report.ts';
 import { authenticate, authorize } from '../server/auth.ts';
@@ -72,8 +72,8 @@ export function reportsRouter(config: Config): Router {
 
   router.get('/tiers', leadership, async (req, res) => {
     const filters = parse(tiersSchema, req.query);
-    const asOf = new Date();
-    const cells = await tierCells(await reportCustomerMatch(filters));
+    const { asOf, rows } = await reportRows(filters);
+    const cells = tierCells(rows);
     if (wantsCsv(req, res)) return sendCsv(res, 'tier-report', tierCsvColumns, tierCsvRows(cells));
     res.json({ asOf, filters: appliedFilters(filters), ...tierDistribution(cells) });
   });
@@ -81,23 +81,25 @@ export function reportsRouter(config: Config): Router {
   router.get('/tier-movements', leadership, async (req, res) => {
     const input = parse(movementsSchema, req.query);
     const { from, to } = periodOf(input, new Date());
-    const movements = await movementsIn(await reportCustomerMatch(input), from, to);
+    const { asOf, rows } = await reportRows(input);
+    const movements = await movementsIn(rows, from, to);
     // The CSV is a download for spreadsheets: every change of the period, not only the first page of items.
     if (wantsCsv(req, res)) return sendCsv(res, 'tier-movements', movementCsvColumns, movements.map(movementCsvRow));
     res.json({
-      from, to, filters: appliedFilters(input), ...movementSummary(movements),
+      asOf, from, to, filters: appliedFilters(input), ...movementSummary(movements),
       items: movements.slice(0, MAX_ITEMS), itemsTotal: movements.length,
     });
   });
 
   router.get('/plans', leadership, async (req, res) => {
     const input = parse(plansSchema, req.query);
-    const report = await readPlanReport(await reportCustomerMatch(input), input.period);
+    const { asOf, rows } = await reportRows(input);
+    const report = await readPlanReport(rows, input.period);
     if (wantsCsv(req, res)) {
       const { columns, rows } = planCsv(report);
       return sendCsv(res, `plan-report-${input.period}`, columns, rows);
     }
-    res.json({ period: input.period, filters: appliedFilters(input), ...report });
+    res.json({ asOf, period: input.period, filters: appliedFilters(input), ...report });
   });
 
   return router;

@@ -1,0 +1,141 @@
+import { randomUUID } from 'node:crypto';
+import { expect } from 'chai';
+import mongoose from 'mongoose';
+import { handler as catchUpJob } from '../../jobs/reports.ts';
+import { CustomerModel, type Tier } from '../../models/customer.ts';
+import { ReportRowModel, backfillReportRows } from '../../models/report-rows.ts';
+import { api, bearer, createCustomer, createUser, type TestUser } from '../factories.ts';
+
+// The reports read one small row per customer (models/report-rows.ts). These tests change customers through the API and
+// read the reports through the API: every change shows in the next answer, and a row left behind by a crash is
+// finished by the next reader, the worker or a start.
+
+const uid = () => randomUUID().slice(0, 8);
+const report = (path: string, user: TestUser, query: Record<string, string>) =>
+  api().get(`/api/v1/reports/${path}`).query(query).set(bearer(user)).expect(200);
+const countsOf = (body: { tiers: Array<{ tier: string; count: number }> }) => Object.fromEntries(body.tiers.map((t) => [t.tier, t.count]));
+const row = async (id: string) => ReportRowModel.findById(id).lean();
+const marked = async (id: string) => (await CustomerModel.collection.findOne({ _id: new mongoose.Types.ObjectId(id) }))!.reportPending as boolean;
+
+async function world() {
+  const t = uid();
+  const region = `Fresh-${t}`;
+  const owner = await createUser({ role: 'manager', team: `Team-${t}` });
+  const executive = await createUser({ role: 'executive' });
+  const admin = await createUser({ role: 'admin' });
+  const customer = await createCustomer(owner, { currency: 'EUR', company: { region, industry: 'Steel' } });
+  return { region, owner, executive, admin, customer };
+}
+
+describe('reports are current with every customer write', () => {
+  it('shows a tier change, won revenue, a new approved plan and an archive in the next answer, each with its asOf', async () => {
+    const w = await world();
+    const before = Date.now();
+    const first = await report('tiers', w.executive, { region: w.region });
+    expect(Date.parse(first.body.asOf)).to.be.at.least(before);
+    expect(first.body.totals.count).to.equal(1);
+    const start = (await CustomerModel.findById(w.customer.id).lean())!.tier ?? 'none';
+    expect(countsOf(first.body)[start]).to.equal(1);
+
+    // A tier change (an admin's override to a tier it does not have) moves it at once, and shows as a movement.
+    const to: Tier = start === 'C' ? 'B' : 'C';
+    await api().post(`/api/v1/customers/${w.customer.id}/tier/override`).set(bearer(w.admin)).send({ tier: to, reason: 'test' }).expect(200);
+    const moved = await report('tiers', w.executive, { region: w.region });
+    expect(countsOf(moved.body)[to]).to.equal(1);
+    expect(Date.parse(moved.body.asOf)).to.be.at.least(Date.parse(first.body.asOf));
+    const movements = await report('tier-movements', w.executive, { region: w.region });
+    expect(movements.body.items.map((m: { customerId: string; to: string }) => `${m.customerId}>${m.to}`)).to.include(`${w.customer.id}>${to}`);
+    expect(movements.body.asOf).to.be.a('string');
+
+    // Won revenue: a project won through the API.
+    await api().post(`/api/v1/customers/${w.customer.id}/projects`).set(bearer(w.owner)).send({ name: 'Deal', stage: 'won', value: 123_400 }).expect(201);
+    const revenue = await report('tiers', w.executive, { region: w.region });
+    expect(revenue.body.totals.revenue12m).to.deep.equal({ EUR: 123_400 });
+    expect(await row(w.customer.id)).to.deep.include({ revenue12m: 123_400, tier: to, region: w.region, archived: false });
+
+    // A new plan, submitted and approved.
+    const plansBefore = await report('plans', w.executive, { region: w.region, period: '2031' });
+    expect(plansBefore.body.totals).to.deep.include({ customers: 1, withApprovedPlan: 0 });
+    const plan = await api().post(`/api/v1/customers/${w.customer.id}/plans`).set(bearer(w.owner))
+      .send({ period: '2031', objectives: [{ title: 'Visits', metric: 'visits', target: 4, actual: 2 }], resources: [{ kind: 'people', amount: 1, unit: 'FTE' }] })
+      .expect(201);
+    await api().patch(`/api/v1/plans/${plan.body.id}`).set(bearer(w.owner)).send({ status: 'submitted' }).expect(200);
+    await api().patch(`/api/v1/plans/${plan.body.id}`).set(bearer(w.executive)).send({ status: 'approved' }).expect(200);
+    const plansAfter = await report('plans', w.executive, { region: w.region, period: '2031' });
+    expect(plansAfter.body.totals).to.deep.include({ customers: 1, withApprovedPlan: 1, coverage: 1, meanAttainment: 0.5 });
+    expect(plansAfter.body.asOf).to.be.a('string');
+
+    // Archived: out of every report; restored: back.
+    await api().delete(`/api/v1/customers/${w.customer.id}`).set(bearer(w.owner)).expect(200);
+    expect((await report('tiers', w.executive, { region: w.region })).body.totals.count).to.equal(0);
+    expect((await report('plans', w.executive, { region: w.region, period: '2031' })).body.totals.customers).to.equal(0);
+    await api().post(`/api/v1/customers/${w.customer.id}/restore`).set(bearer(w.owner)).expect(200);
+    expect((await report('tiers', w.executive, { region: w.region })).body.totals.count).to.equal(1);
+    expect(await marked(w.customer.id)).to.equal(false);
+  });
+
+  it('follows a change of region or owner made with PATCH', async () => {
+    const w = await world();
+    const elsewhere = `${w.region}-moved`;
+    const current = await api().get(`/api/v1/customers/${w.customer.id}`).set(bearer(w.owner)).expect(200);
+    await api().patch(`/api/v1/customers/${w.customer.id}`).set(bearer(w.owner)).set('If-Match', current.headers.etag!)
+      .send({ company: { region: elsewhere, industry: 'Steel' } }).expect(200);
+    expect((await report('tiers', w.executive, { region: w.region })).body.totals.count).to.equal(0);
+    expect((await report('tiers', w.executive, { region: elsewhere })).body.totals.count).to.equal(1);
+    const team = `Other-${uid()}`;
+    const next = await createUser({ role: 'manager', team });
+    await api().patch(`/api/v1/customers/${w.customer.id}`).set(bearer(w.owner)).send({ ownerId: next.id }).expect(200);
+    expect((await report('tiers', w.executive, { region: elsewhere, team })).body.totals.count).to.equal(1);
+  });
+
+  it('finishes a row a crash left behind: in the next report, in the worker, and at a start', async () => {
+    const w = await world();
+    const id = new mongoose.Types.ObjectId(w.customer.id);
+    const stale = (await row(w.customer.id))!;
+    // The customer write of a process that died before it rewrote the row: marked, the row one revision behind.
+    const crash = (set: Record<string, unknown>) => CustomerModel.collection.updateOne({ _id: id }, { $set: { ...set, reportPending: true }, $inc: { reportRev: 1 } });
+    await crash({ tier: 'S', revenue12m: 777 });
+    expect(await row(w.customer.id)).to.deep.include({ tier: stale.tier, rev: stale.rev });
+    const res = await report('tiers', w.executive, { region: w.region });
+    expect(res.body.tiers[0]).to.deep.include({ tier: 'S', count: 1, revenue12m: { EUR: 777 } });
+    expect(await row(w.customer.id)).to.deep.include({ tier: 'S', revenue12m: 777, rev: stale.rev + 1 });
+    expect(await marked(w.customer.id)).to.equal(false);
+
+    await crash({ tier: 'A' });
+    expect(await catchUpJob()).to.have.property('synced').at.least(1);
+    expect(await row(w.customer.id)).to.deep.include({ tier: 'A', rev: stale.rev + 2 });
+    expect(await marked(w.customer.id)).to.equal(false);
+    expect((await catchUpJob()).synced).to.equal(0);
+
+    // A database from before the rows: a customer that never had one gets it at the start.
+    await ReportRowModel.deleteOne({ _id: id });
+    await CustomerModel.collection.updateOne({ _id: id }, { $unset: { reportRev: '', reportPending: '' } });
+    expect(await backfillReportRows(CustomerModel)).to.be.at.least(1);
+    expect(await row(w.customer.id)).to.deep.include({ tier: 'A', code: w.customer.code, region: w.region });
+    expect(await backfillReportRows(CustomerModel)).to.equal(0);
+  });
+
+  it('never lets an older row replace a newer one when writers finish out of order', async () => {
+    const w = await world();
+    const id = new mongoose.Types.ObjectId(w.customer.id);
+    const rev = (await row(w.customer.id))!.rev;
+    // A writer that read revision `rev` finishes after one that made rev + 5: its row must not win.
+    await ReportRowModel.updateOne({ _id: id }, { $set: { rev: rev + 5, tier: 'S' } });
+    await CustomerModel.collection.updateOne({ _id: id }, { $set: { tier: 'C', reportPending: true, reportRev: rev + 1 } });
+    await catchUpJob();
+    expect(await row(w.customer.id)).to.deep.include({ rev: rev + 5, tier: 'S' });
+    expect(await marked(w.customer.id)).to.equal(false);
+  });
+
+  it('keeps rows right under 10 writes at once to one customer', async () => {
+    const w = await world();
+    const tiers: Tier[] = ['S', 'A', 'B', 'C'];
+    await Promise.all(Array.from({ length: 10 }, (_, i) => CustomerModel.updateOne(
+      { _id: w.customer.id }, { $set: { tier: tiers[i % 4], revenue12m: i } }, { timestamps: false },
+    )));
+    await Promise.all([catchUpJob(), catchUpJob()]);
+    const stored = (await CustomerModel.collection.findOne({ _id: new mongoose.Types.ObjectId(w.customer.id) }))!;
+    expect(await row(w.customer.id)).to.deep.include({ tier: stored.tier, revenue12m: stored.revenue12m, rev: stored.reportRev });
+    expect(stored.reportPending).to.equal(false);
+  });
+});
