@@ -1,17 +1,20 @@
 import type { Agenda } from 'agenda';
 import { CustomerModel } from '../models/customer.ts';
 import { syncMarkedRows } from '../models/report-rows.ts';
+import { buildTierSnapshot } from '../models/tier-snapshot.ts';
 
-export const name = 'reports.catch-up';
+export const name = 'reports.refresh';
 
 export type Data = Record<string, never>;
 
 /**
- * Every customer write rewrites its report row right after it lands; a process that died in between left the customer
- * marked. Reports finish such rows themselves before they answer; this makes them between reports. Idempotent.
+ * Finishes the report rows a crashed writer left marked (reports finish them too before they answer), then adds up the
+ * tier distribution of the whole book again (models/tier-snapshot.ts). Idempotent.
  */
-export async function handler(_data: Data = {}): Promise<{ synced: number }> {
-  return { synced: await syncMarkedRows(CustomerModel) };
+export async function handler(_data: Data = {}): Promise<{ synced: number; asOf: Date; cells: number }> {
+  const synced = await syncMarkedRows(CustomerModel);
+  const snapshot = await buildTierSnapshot();
+  return { synced, asOf: snapshot.asOf, cells: snapshot.cells.length };
 }
 
 export function define(agenda: Agenda): void {
@@ -20,7 +23,7 @@ export function define(agenda: Agenda): void {
   });
 }
 
-/** Every minute: with nothing marked it is one indexed read. */
+/** Every minute: the tier report is at most about a minute old. */
 export async function schedule(agenda: Agenda): Promise<void> {
   await agenda.every('* * * * *', name, {}, { timezone: 'UTC' });
 }

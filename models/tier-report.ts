@@ -17,7 +17,7 @@ export type ByCurrency = Record<string, number>;
 export type TierCell = { tier: ReportTier; currency: string; count: number; revenue12m: number };
 
 export const ratio = (part: number, whole: number) => (whole > 0 ? Math.round((part / whole) * 10_000) / 10_000 : 0);
-const asReportTier = (tier: unknown): ReportTier => ((tiers as readonly unknown[]).includes(tier) ? tier as Tier : 'none');
+export const asReportTier = (tier: unknown): ReportTier => ((tiers as readonly unknown[]).includes(tier) ? tier as Tier : 'none');
 const rank = (tier: Tier) => tiers.indexOf(tier); // S = 0 is the best
 const isKey = (tier: ReportTier) => tier !== 'none' && isKeyTier(tier);
 
@@ -38,20 +38,6 @@ export async function reportRows(filters: ReportFilters): Promise<{ asOf: Date; 
     match.ownerId = { $in: members.map((u) => u._id) };
   }
   return { asOf, rows: await ReportRowModel.find(match).lean<ReportRow[]>() };
-}
-
-/** Count and revenue per tier and currency. */
-export function tierCells(rows: readonly ReportRow[]): TierCell[] {
-  const cells = new Map<string, TierCell>();
-  for (const row of rows) {
-    const tier = asReportTier(row.tier);
-    const key = `${tier}:${row.currency}`;
-    if (!cells.has(key)) cells.set(key, { tier, currency: row.currency, count: 0, revenue12m: 0 });
-    const cell = cells.get(key)!;
-    cell.count += 1;
-    cell.revenue12m += row.revenue12m;
-  }
-  return [...cells.values()];
 }
 
 export type TierSummary = {

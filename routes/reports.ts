@@ -5,9 +5,10 @@ import { guardFormula } from '../models/customer-csv.ts';
 import { periodPattern } from '../models/plan.ts';
 import { planCsv, readPlanReport } from '../models/plan-report.ts';
 import {
-  movementCsvColumns, movementCsvRow, movementSummary, movementsIn, reportRows, tierCells, tierCsvColumns, tierCsvRows,
-  tierDistribution, type ReportFilters,
+  movementCsvColumns, movementCsvRow, movementSummary, movementsIn, reportRows, tierCsvColumns, tierCsvRows, tierDistribution,
+  type ReportFilters,
 } from '../models/tier-report.ts';
+import { cellsWithin, currentTierSnapshot } from '../models/tier-snapshot.ts';
 import { authenticate, authorize } from '../server/auth.ts';
 import type { Config } from '../server/config.ts';
 import { HttpError } from '../server/errors.ts';
@@ -72,8 +73,9 @@ export function reportsRouter(config: Config): Router {
 
   router.get('/tiers', leadership, async (req, res) => {
     const filters = parse(tiersSchema, req.query);
-    const { asOf, rows } = await reportRows(filters);
-    const cells = tierCells(rows);
+    // The whole book's distribution as the worker last added it up (every minute); asOf says when.
+    const { asOf, ...snapshot } = await currentTierSnapshot();
+    const cells = cellsWithin({ asOf, ...snapshot }, filters);
     if (wantsCsv(req, res)) return sendCsv(res, 'tier-report', tierCsvColumns, tierCsvRows(cells));
     res.json({ asOf, filters: appliedFilters(filters), ...tierDistribution(cells) });
   });

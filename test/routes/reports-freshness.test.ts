@@ -1,14 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import mongoose from 'mongoose';
-import { handler as catchUpJob } from '../../jobs/reports.ts';
+import { handler as refreshJob } from '../../jobs/reports.ts';
 import { CustomerModel, type Tier } from '../../models/customer.ts';
 import { ReportRowModel, backfillReportRows } from '../../models/report-rows.ts';
 import { api, bearer, createCustomer, createUser, type TestUser } from '../factories.ts';
 
-// The reports read one small row per customer (models/report-rows.ts). These tests change customers through the API and
-// read the reports through the API: every change shows in the next answer, and a row left behind by a crash is
-// finished by the next reader, the worker or a start.
+// The movements and plans reports read one small row per customer (models/report-rows.ts), current with every write;
+// the tier report reads the distribution the worker adds up every minute (models/tier-snapshot.ts). These tests change
+// customers through the API and read the reports through the API: every change shows in the next answer (the tier
+// report's after the worker's next run), and a row left behind by a crash is finished by the next reader, the worker
+// or a start.
 
 const uid = () => randomUUID().slice(0, 8);
 const report = (path: string, user: TestUser, query: Record<string, string>) =>
@@ -31,6 +33,7 @@ describe('reports are current with every customer write', () => {
   it('shows a tier change, won revenue, a new approved plan and an archive in the next answer, each with its asOf', async () => {
     const w = await world();
     const before = Date.now();
+    await refreshJob();
     const first = await report('tiers', w.executive, { region: w.region });
     expect(Date.parse(first.body.asOf)).to.be.at.least(before);
     expect(first.body.totals.count).to.equal(1);
@@ -40,15 +43,21 @@ describe('reports are current with every customer write', () => {
     // A tier change (an admin's override to a tier it does not have) moves it at once, and shows as a movement.
     const to: Tier = start === 'C' ? 'B' : 'C';
     await api().post(`/api/v1/customers/${w.customer.id}/tier/override`).set(bearer(w.admin)).send({ tier: to, reason: 'test' }).expect(200);
+    // The tier report is the worker's last sum until its next run, and says so.
+    const notYet = await report('tiers', w.executive, { region: w.region });
+    expect(notYet.body.asOf).to.equal(first.body.asOf);
+    expect(countsOf(notYet.body)[start]).to.equal(1);
+    await refreshJob();
     const moved = await report('tiers', w.executive, { region: w.region });
     expect(countsOf(moved.body)[to]).to.equal(1);
-    expect(Date.parse(moved.body.asOf)).to.be.at.least(Date.parse(first.body.asOf));
+    expect(Date.parse(moved.body.asOf)).to.be.above(Date.parse(first.body.asOf));
     const movements = await report('tier-movements', w.executive, { region: w.region });
     expect(movements.body.items.map((m: { customerId: string; to: string }) => `${m.customerId}>${m.to}`)).to.include(`${w.customer.id}>${to}`);
     expect(movements.body.asOf).to.be.a('string');
 
     // Won revenue: a project won through the API.
     await api().post(`/api/v1/customers/${w.customer.id}/projects`).set(bearer(w.owner)).send({ name: 'Deal', stage: 'won', value: 123_400 }).expect(201);
+    await refreshJob();
     const revenue = await report('tiers', w.executive, { region: w.region });
     expect(revenue.body.totals.revenue12m).to.deep.equal({ EUR: 123_400 });
     expect(await row(w.customer.id)).to.deep.include({ revenue12m: 123_400, tier: to, region: w.region, archived: false });
@@ -67,9 +76,11 @@ describe('reports are current with every customer write', () => {
 
     // Archived: out of every report; restored: back.
     await api().delete(`/api/v1/customers/${w.customer.id}`).set(bearer(w.owner)).expect(200);
-    expect((await report('tiers', w.executive, { region: w.region })).body.totals.count).to.equal(0);
     expect((await report('plans', w.executive, { region: w.region, period: '2031' })).body.totals.customers).to.equal(0);
+    await refreshJob();
+    expect((await report('tiers', w.executive, { region: w.region })).body.totals.count).to.equal(0);
     await api().post(`/api/v1/customers/${w.customer.id}/restore`).set(bearer(w.owner)).expect(200);
+    await refreshJob();
     expect((await report('tiers', w.executive, { region: w.region })).body.totals.count).to.equal(1);
     expect(await marked(w.customer.id)).to.equal(false);
   });
@@ -80,11 +91,13 @@ describe('reports are current with every customer write', () => {
     const current = await api().get(`/api/v1/customers/${w.customer.id}`).set(bearer(w.owner)).expect(200);
     await api().patch(`/api/v1/customers/${w.customer.id}`).set(bearer(w.owner)).set('If-Match', current.headers.etag!)
       .send({ company: { region: elsewhere, industry: 'Steel' } }).expect(200);
+    await refreshJob();
     expect((await report('tiers', w.executive, { region: w.region })).body.totals.count).to.equal(0);
     expect((await report('tiers', w.executive, { region: elsewhere })).body.totals.count).to.equal(1);
     const team = `Other-${uid()}`;
     const next = await createUser({ role: 'manager', team });
     await api().patch(`/api/v1/customers/${w.customer.id}`).set(bearer(w.owner)).send({ ownerId: next.id }).expect(200);
+    await refreshJob();
     expect((await report('tiers', w.executive, { region: elsewhere, team })).body.totals.count).to.equal(1);
   });
 
@@ -96,16 +109,17 @@ describe('reports are current with every customer write', () => {
     const crash = (set: Record<string, unknown>) => CustomerModel.collection.updateOne({ _id: id }, { $set: { ...set, reportPending: true }, $inc: { reportRev: 1 } });
     await crash({ tier: 'S', revenue12m: 777 });
     expect(await row(w.customer.id)).to.deep.include({ tier: stale.tier, rev: stale.rev });
-    const res = await report('tiers', w.executive, { region: w.region });
-    expect(res.body.tiers[0]).to.deep.include({ tier: 'S', count: 1, revenue12m: { EUR: 777 } });
+    const res = await report('plans', w.executive, { region: w.region, period: '2031' });
+    expect(res.body.tiers[0]).to.deep.include({ tier: 'S', customers: 1 });
     expect(await row(w.customer.id)).to.deep.include({ tier: 'S', revenue12m: 777, rev: stale.rev + 1 });
     expect(await marked(w.customer.id)).to.equal(false);
 
     await crash({ tier: 'A' });
-    expect(await catchUpJob()).to.have.property('synced').at.least(1);
+    expect(await refreshJob()).to.have.property('synced').at.least(1);
     expect(await row(w.customer.id)).to.deep.include({ tier: 'A', rev: stale.rev + 2 });
+    expect(countsOf((await report('tiers', w.executive, { region: w.region })).body).A).to.equal(1);
     expect(await marked(w.customer.id)).to.equal(false);
-    expect((await catchUpJob()).synced).to.equal(0);
+    expect((await refreshJob()).synced).to.equal(0);
 
     // A database from before the rows: a customer that never had one gets it at the start.
     await ReportRowModel.deleteOne({ _id: id });
@@ -122,7 +136,7 @@ describe('reports are current with every customer write', () => {
     // A writer that read revision `rev` finishes after one that made rev + 5: its row must not win.
     await ReportRowModel.updateOne({ _id: id }, { $set: { rev: rev + 5, tier: 'S' } });
     await CustomerModel.collection.updateOne({ _id: id }, { $set: { tier: 'C', reportPending: true, reportRev: rev + 1 } });
-    await catchUpJob();
+    await refreshJob();
     expect(await row(w.customer.id)).to.deep.include({ rev: rev + 5, tier: 'S' });
     expect(await marked(w.customer.id)).to.equal(false);
   });
@@ -133,7 +147,7 @@ describe('reports are current with every customer write', () => {
     await Promise.all(Array.from({ length: 10 }, (_, i) => CustomerModel.updateOne(
       { _id: w.customer.id }, { $set: { tier: tiers[i % 4], revenue12m: i } }, { timestamps: false },
     )));
-    await Promise.all([catchUpJob(), catchUpJob()]);
+    await Promise.all([refreshJob(), refreshJob()]);
     const stored = (await CustomerModel.collection.findOne({ _id: new mongoose.Types.ObjectId(w.customer.id) }))!;
     expect(await row(w.customer.id)).to.deep.include({ tier: stored.tier, revenue12m: stored.revenue12m, rev: stored.reportRev });
     expect(stored.reportPending).to.equal(false);
