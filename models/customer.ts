@@ -92,10 +92,10 @@ const customerSchema = new Schema(
       lastVisitAt: { type: Date, default: null },
       nextVisitDue: { type: Date, default: null },
     },
-    // Bookkeeping of the customer's report row (models/report-rows.ts): every write counts up the revision and marks the
-    // customer until its row is rewritten. A new customer starts marked.
+    // Bookkeeping of the customer's report row (models/report-rows.ts): every write of a field the row holds counts up
+    // the revision and marks the customer until its row is rewritten.
     reportRev: { type: Number, default: 1 },
-    reportPending: { type: Boolean, default: true },
+    reportPending: { type: Boolean, default: false },
   },
   { timestamps: true, toJSON: jsonOptions(customerInternalPaths) },
 );

@@ -30,7 +30,7 @@ const isKey = (tier: ReportTier) => tier !== 'none' && isKeyTier(tier);
 export async function reportRows(filters: ReportFilters): Promise<{ asOf: Date; rows: ReportRow[] }> {
   const asOf = new Date();
   await syncMarkedRows(CustomerModel);
-  const match: Record<string, unknown> = { archived: false };
+  const match: Record<string, unknown> = { archived: false, pending: false };
   if (filters.region !== undefined) match.region = filters.region;
   if (filters.industry !== undefined) match.industry = filters.industry;
   if (filters.team !== undefined) {

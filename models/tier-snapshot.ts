@@ -36,7 +36,7 @@ export async function buildTierSnapshot(): Promise<TierSnapshot> {
   const asOf = new Date();
   await syncMarkedRows(CustomerModel);
   const [rows, users] = await Promise.all([
-    ReportRowModel.collection.find({ archived: false }, { projection: { tier: 1, currency: 1, region: 1, industry: 1, ownerId: 1, revenue12m: 1 } }).toArray(),
+    ReportRowModel.collection.find({ archived: false, pending: false }, { projection: { tier: 1, currency: 1, region: 1, industry: 1, ownerId: 1, revenue12m: 1 } }).toArray(),
     UserModel.find({}, { team: 1 }).lean(),
   ]);
   const teamOf = new Map(users.map((u) => [String(u._id), u.team ?? null]));

@@ -1,10 +1,16 @@
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { expect } from 'chai';
 import mongoose from 'mongoose';
 import { handler as refreshJob } from '../../jobs/reports.ts';
 import { CustomerModel, type Tier } from '../../models/customer.ts';
 import { ReportRowModel, backfillReportRows } from '../../models/report-rows.ts';
-import { api, bearer, createCustomer, createUser, type TestUser } from '../factories.ts';
+import { projectRoot } from '../../server/embedded-db/engine.ts';
+import { api, bearer, createCustomer, createUser, tokenFor, type TestUser } from '../factories.ts';
+import { config } from '../setup.ts';
 
 // The movements and plans reports read one small row per customer (models/report-rows.ts), current with every write;
 // the tier report reads the distribution the worker adds up every minute (models/tier-snapshot.ts). These tests change
@@ -129,6 +135,43 @@ describe('reports are current with every customer write', () => {
     expect(await backfillReportRows(CustomerModel)).to.equal(0);
   });
 
+  it("counts a new customer's row once its insert landed, and drops the row of an insert that never did", async () => {
+    const w = await world();
+    const minute = 61_000;
+    const markedAt = new Date(Date.now() - 2 * minute);
+    const base = { rev: 1, name: 'x', tier: 'S', ownerId: new mongoose.Types.ObjectId(w.owner.id), region: w.region, industry: 'Steel', currency: 'EUR', revenue12m: 5, archived: false, pending: true, markedAt };
+    // An insert whose process died after its row: the customer exists, its row still pending.
+    const landed = new mongoose.Types.ObjectId();
+    await ReportRowModel.collection.insertOne({ _id: landed, code: `L-${uid()}`, ...base });
+    const code = `L-${uid()}`;
+    await CustomerModel.collection.insertOne({
+      _id: landed, code, name: 'Landed', nameKey: 'landed', ownerId: base.ownerId, tier: 'S', currency: 'EUR', revenue12m: 5,
+      company: { region: w.region, industry: 'Steel' }, archived: false, reportRev: 1, reportPending: false,
+    });
+    // An insert that failed after its row, a minute ago, and one still in flight.
+    const failed = new mongoose.Types.ObjectId();
+    const inFlight = new mongoose.Types.ObjectId();
+    await ReportRowModel.collection.insertMany([{ _id: failed, code: `F-${uid()}`, ...base }, { _id: inFlight, code: `I-${uid()}`, ...base, markedAt: new Date() }]);
+
+    const plans = await report('plans', w.executive, { region: w.region, period: '2031' });
+    expect(plans.body.totals.customers).to.equal(2);
+    expect(plans.body.keyAccountsWithoutApprovedPlan.map((k: { code: string }) => k.code)).to.deep.equal([code]);
+    expect(await row(String(landed))).to.deep.include({ pending: false, name: 'Landed', code });
+    expect(await row(String(failed))).to.equal(null);
+    expect(await row(String(inFlight))).to.deep.include({ pending: true });
+    await refreshJob();
+    expect((await report('tiers', w.executive, { region: w.region })).body.totals.count).to.equal(2);
+  });
+
+  it('leaves a row alone when a write changes nothing it holds', async () => {
+    const w = await world();
+    const before = (await row(w.customer.id))!;
+    await CustomerModel.updateOne({ _id: w.customer.id }, { $set: { 'satisfaction.lastScore': 4, tierScore: 12 } }, { timestamps: false });
+    const stored = (await CustomerModel.collection.findOne({ _id: new mongoose.Types.ObjectId(w.customer.id) }))!;
+    expect(stored).to.deep.include({ reportRev: before.rev, reportPending: false });
+    expect(await row(w.customer.id)).to.deep.equal(before);
+  });
+
   it('never lets an older row replace a newer one when writers finish out of order', async () => {
     const w = await world();
     const id = new mongoose.Types.ObjectId(w.customer.id);
@@ -151,5 +194,74 @@ describe('reports are current with every customer write', () => {
     const stored = (await CustomerModel.collection.findOne({ _id: new mongoose.Types.ObjectId(w.customer.id) }))!;
     expect(await row(w.customer.id)).to.deep.include({ tier: stored.tier, revenue12m: stored.revenue12m, rev: stored.reportRev });
     expect(stored.reportPending).to.equal(false);
+  });
+});
+
+/** A second API process (`npm run api`'s entry point) on the test database; answers its base URL and a stop. */
+async function secondApi() {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'reports-api-'));
+  const c = mongoose.connection;
+  const uri = process.env.TEST_MONGODB_URI ?? `mongodb://${c.host}:${c.port}/${c.name}`;
+  const child = spawn(process.execPath, [path.join(projectRoot(), 'server/index.ts')], {
+    env: { ...process.env, MONGODB_URI: uri, JWT_SECRET: config.jwt.secret, NODE_ENV: 'test', DEMO_DATA: 'false', PORT: '0', DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => { output += chunk; });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { output += chunk; });
+  const deadline = Date.now() + 60_000;
+  let url: string | undefined;
+  while (!url) {
+    url = /listening on (http:\/\/\S+)/.exec(output)?.[1];
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`the second API did not start:\n${output}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return {
+    url,
+    stop: async () => {
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+describe('reports from several API processes', function () {
+  this.timeout(120_000);
+
+  it('answer the same in two processes and after a restart, and a write through one shows through the other', async () => {
+    const w = await world();
+    await refreshJob();
+    const queries = [['tiers', `region=${w.region}`], ['tier-movements', `region=${w.region}`], ['plans', `region=${w.region}&period=2031`]];
+    const here = async () => Promise.all(queries.map(async ([p, q]) => (await api().get(`/api/v1/reports/${p}?${q}`).set(bearer(w.executive)).expect(200)).body as Record<string, any>));
+    const there = async (url: string) => Promise.all(queries.map(async ([p, q]) => {
+      const res = await fetch(`${url}/api/v1/reports/${p}?${q}`, { headers: { authorization: `Bearer ${tokenFor(w.executive)}` } });
+      expect(res.status).to.equal(200);
+      return res.json() as Promise<Record<string, any>>;
+    }));
+    // The movements' default period ends now, so each answer's own [from, to) and asOf differ; the numbers may not.
+    const numbers = (bodies: Array<Record<string, unknown>>) => bodies.map(({ asOf, from, to, ...rest }) => rest);
+
+    let other = await secondApi();
+    try {
+      expect(numbers(await there(other.url))).to.deep.equal(numbers(await here()));
+      const tiersHere = (await here())[0];
+      expect((await there(other.url))[0]!.asOf).to.equal(tiersHere!.asOf); // one snapshot for every process
+
+      // An archive through the second process: both answer without the customer once the worker has run.
+      const archived = await fetch(`${other.url}/api/v1/customers/${w.customer.id}`, { method: 'DELETE', headers: { authorization: `Bearer ${tokenFor(w.owner)}` } });
+      expect(archived.status).to.equal(200);
+      expect((await here())[2]!.totals.customers).to.equal(0);
+      await refreshJob();
+      expect((await here())[0]!.totals.count).to.equal(0);
+      expect(numbers(await there(other.url))).to.deep.equal(numbers(await here()));
+
+      await other.stop();
+      other = await secondApi();
+      expect(numbers(await there(other.url))).to.deep.equal(numbers(await here()));
+    } finally {
+      await other.stop();
+    }
   });
 });
