@@ -1,6 +1,6 @@
 import { CustomerModel, tiers, type Tier } from './customer.ts';
 import { ReportRowModel, syncMarkedRows, type ReportRow } from './report-rows.ts';
-import { TierChangeModel } from './tier-change.ts';
+import { TierChangeModel, type TierChange } from './tier-change.ts';
 import { isKeyTier } from './tier-scoring.ts';
 import { UserModel } from './user.ts';
 
@@ -23,11 +23,12 @@ const isKey = (tier: ReportTier) => tier !== 'none' && isKeyTier(tier);
 
 /**
  * The report rows (models/report-rows.ts) of the customers a report covers: not archived, and matching the filters,
- * each an equality on a top-level field that the embedded engine pushes down. `team` is the owner's team, so it
- * becomes the ids of that team's users (a team is a handful of people, a short `$in`). The rows of customers marked
- * by a write are brought up to date first, so the answer holds every customer write committed before `asOf`.
+ * each an equality on a top-level field that the embedded engine pushes down; `among` narrows to some customers.
+ * `team` is the owner's team, so it becomes the ids of that team's users (a team is a handful of people, a short
+ * `$in`). The rows of customers marked by a write are brought up to date first, so the answer holds every customer
+ * write committed before `asOf`.
  */
-export async function reportRows(filters: ReportFilters): Promise<{ asOf: Date; rows: ReportRow[] }> {
+export async function reportRows(filters: ReportFilters, among?: () => Promise<unknown[]>): Promise<{ asOf: Date; rows: ReportRow[] }> {
   const asOf = new Date();
   await syncMarkedRows(CustomerModel);
   const match: Record<string, unknown> = { archived: false, pending: false };
@@ -37,7 +38,13 @@ export async function reportRows(filters: ReportFilters): Promise<{ asOf: Date; 
     const members = await UserModel.find({ team: filters.team }, { _id: 1 }).lean();
     match.ownerId = { $in: members.map((u) => u._id) };
   }
-  return { asOf, rows: await ReportRowModel.find(match).lean<ReportRow[]>() };
+  if (!among) return { asOf, rows: await ReportRowModel.find(match).lean<ReportRow[]>() };
+  const ids = [...new Set((await among()).map(String))];
+  const rows: ReportRow[] = [];
+  for (let i = 0; i < ids.length; i += 1000) {
+    rows.push(...await ReportRowModel.find({ ...match, _id: { $in: ids.slice(i, i + 1000) } }).lean<ReportRow[]>());
+  }
+  return { asOf, rows };
 }
 
 export type TierSummary = {
@@ -111,11 +118,18 @@ export type Movement = {
 export type MovementMatrixRow = { from: ReportTier; counts: Record<Tier, number> };
 export type MovementTotals = { changes: number; up: number; down: number; intoKeyAccounts: number; outOfKeyAccounts: number };
 
-/** The tier changes applied in [from, to) to the customers of the rows, newest first. */
-export async function movementsIn(rows: readonly ReportRow[], from: Date, to: Date): Promise<Movement[]> {
-  const changes = await TierChangeModel.find({ at: { $gte: from, $lt: to } }).sort({ at: -1, _id: -1 }).lean();
+/**
+ * The tier changes applied in [from, to) to the customers the filters cover, newest first: the changes of the period
+ * (by their date index), then the rows of just their customers. Its cost grows with the changes in the period.
+ */
+export async function movementsIn(filters: ReportFilters, from: Date, to: Date): Promise<{ asOf: Date; movements: Movement[] }> {
+  let changes: Array<Omit<TierChange, 'key'> & { _id: unknown }> = [];
+  const { asOf, rows } = await reportRows(filters, async () => {
+    changes = await TierChangeModel.find({ at: { $gte: from, $lt: to } }, { key: 0 }).sort({ at: -1, _id: -1 }).lean();
+    return changes.map((c) => c.customerId);
+  });
   const byId = new Map(rows.map((r) => [String(r._id), r]));
-  return changes.flatMap((change) => {
+  const movements = changes.flatMap((change) => {
     const customer = byId.get(String(change.customerId));
     if (!customer) return [];
     return [{
@@ -124,6 +138,7 @@ export async function movementsIn(rows: readonly ReportRow[], from: Date, to: Da
       source: change.source, reason: change.reason, by: { id: change.byId ? String(change.byId) : null, name: change.byName }, at: change.at,
     }];
   });
+  return { asOf, movements };
 }
 
 /**

@@ -83,8 +83,7 @@ export function reportsRouter(config: Config): Router {
   router.get('/tier-movements', leadership, async (req, res) => {
     const input = parse(movementsSchema, req.query);
     const { from, to } = periodOf(input, new Date());
-    const { asOf, rows } = await reportRows(input);
-    const movements = await movementsIn(rows, from, to);
+    const { asOf, movements } = await movementsIn(input, from, to);
     // The CSV is a download for spreadsheets: every change of the period, not only the first page of items.
     if (wantsCsv(req, res)) return sendCsv(res, 'tier-movements', movementCsvColumns, movements.map(movementCsvRow));
     res.json({
