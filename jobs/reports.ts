@@ -1,6 +1,7 @@
 import type { Agenda } from 'agenda';
 import { CustomerModel } from '../models/customer.ts';
 import { syncMarkedRows } from '../models/report-rows.ts';
+import { buildPlanSnapshot, snapshotPeriods } from '../models/plan-snapshot.ts';
 import { buildTierSnapshot } from '../models/tier-snapshot.ts';
 
 export const name = 'reports.refresh';
@@ -9,12 +10,15 @@ export type Data = Record<string, never>;
 
 /**
  * Finishes the report rows a crashed writer left marked (reports finish them too before they answer), then adds up the
- * tier distribution of the whole book again (models/tier-snapshot.ts). Idempotent.
+ * tier distribution of the whole book (models/tier-snapshot.ts) and the plans of this and next year and quarter
+ * (models/plan-snapshot.ts) again. Idempotent.
  */
-export async function handler(_data: Data = {}): Promise<{ synced: number; asOf: Date; cells: number }> {
+export async function handler(_data: Data = {}): Promise<{ synced: number; asOf: Date; cells: number; periods: string[] }> {
   const synced = await syncMarkedRows(CustomerModel);
   const snapshot = await buildTierSnapshot();
-  return { synced, asOf: snapshot.asOf, cells: snapshot.cells.length };
+  const periods = snapshotPeriods(snapshot.asOf);
+  for (const period of periods) await buildPlanSnapshot(period, snapshot.asOf);
+  return { synced, asOf: snapshot.asOf, cells: snapshot.cells.length, periods };
 }
 
 export function define(agenda: Agenda): void {

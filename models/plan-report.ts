@@ -36,8 +36,13 @@ const resourceLabel = (r: { kind: string; unit: string }) => (r.unit ? `${r.kind
 
 /** The sums per kind and unit, in the order of `resourceKinds`, then by unit. */
 function sumResources(plans: readonly ReportPlan[]): ResourceSum[] {
+  return resourceSums(plans.flatMap((p) => p.resources));
+}
+
+/** Resources summed per kind and unit (amounts rounded to 4 decimals), in the order of `resourceKinds`, then by unit. */
+export function resourceSums(resources: ReadonlyArray<{ kind: string; unit?: string | null; amount: number }>): ResourceSum[] {
   const sums = new Map<string, ResourceSum>();
-  for (const r of plans.flatMap((p) => p.resources)) {
+  for (const r of resources) {
     const unit = r.unit ?? '';
     const key = JSON.stringify([r.kind, unit]);
     if (!sums.has(key)) sums.set(key, { kind: r.kind, unit, amount: 0 });
