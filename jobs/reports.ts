@@ -1,7 +1,7 @@
 import type { Agenda } from 'agenda';
 import { CustomerModel } from '../models/customer.ts';
 import { syncMarkedRows } from '../models/report-rows.ts';
-import { buildPlanSnapshot, snapshotPeriods } from '../models/plan-snapshot.ts';
+import { buildPlanSnapshot, readBook, snapshotPeriods } from '../models/plan-snapshot.ts';
 import { buildTierSnapshot } from '../models/tier-snapshot.ts';
 
 export const name = 'reports.refresh';
@@ -17,7 +17,8 @@ export async function handler(_data: Data = {}): Promise<{ synced: number; asOf:
   const synced = await syncMarkedRows(CustomerModel);
   const snapshot = await buildTierSnapshot();
   const periods = snapshotPeriods(snapshot.asOf);
-  for (const period of periods) await buildPlanSnapshot(period, snapshot.asOf);
+  const book = await readBook();
+  for (const period of periods) await buildPlanSnapshot(period, snapshot.asOf, book);
   return { synced, asOf: snapshot.asOf, cells: snapshot.cells.length, periods };
 }
 

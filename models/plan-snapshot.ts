@@ -31,14 +31,23 @@ export function snapshotPeriods(now: Date): string[] {
 
 const idOf = (period: string) => `plans:${period}`;
 
-/** Adds up the period's plans over every live customer's report row and stores it, unless a later one is stored. */
-export async function buildPlanSnapshot(period: string, asOf = new Date()): Promise<PlanSnapshot> {
-  const [rows, users, plans] = await Promise.all([
+export type Book = { rows: ReportRow[]; teamOf: Map<string, string | null> };
+
+/** Every live customer's report row and the team of each user: what the snapshots of several periods share. */
+export async function readBook(): Promise<Book> {
+  const [rows, users] = await Promise.all([
     ReportRowModel.find({ archived: false, pending: false }).lean<ReportRow[]>(),
     UserModel.find({}, { team: 1 }).lean(),
+  ]);
+  return { rows, teamOf: new Map(users.map((u) => [String(u._id), u.team ?? null])) };
+}
+
+/** Adds up the period's plans over every live customer's report row and stores it, unless a later one is stored. */
+export async function buildPlanSnapshot(period: string, asOf = new Date(), book?: Book): Promise<PlanSnapshot> {
+  const [{ rows, teamOf }, plans] = await Promise.all([
+    book ?? readBook(),
     PlanModel.find({ period }, { customerId: 1, status: 1, periodStart: 1, periodEnd: 1, objectives: 1, resources: 1 }).lean(),
   ]);
-  const teamOf = new Map(users.map((u) => [String(u._id), u.team ?? null]));
   const live = new Set(rows.map((r) => String(r._id)));
   const mine = plans.filter((p) => live.has(String(p.customerId)));
   const measured = await withRevenueActuals(mine.filter((p) => approvedStatuses.includes(p.status)));

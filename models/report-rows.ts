@@ -193,7 +193,8 @@ async function afterWrite(work: () => Promise<unknown>): Promise<void> {
 
 /**
  * Installs the marking on every way the service writes customers through mongoose: create and save, insertMany,
- * updateOne, updateMany, findOneAndUpdate, bulkWrite.
+ * updateOne, updateMany, findOneAndUpdate, bulkWrite (insertOne, updateOne, updateMany). Not covered: replaceOne,
+ * findOneAndReplace and writes through the driver's collection, which the service does not use on customers.
  */
 export function reportRowHooks(schema: Schema): void {
   schema.pre('save', async function () {
@@ -217,12 +218,20 @@ export function reportRowHooks(schema: Schema): void {
   schema.pre(['updateOne', 'updateMany', 'findOneAndUpdate'], function () {
     this.setUpdate(marking(this.getUpdate()) as never);
   });
-  schema.pre('bulkWrite', function (ops) {
-    for (const op of ops as Array<Record<string, { update?: unknown } | undefined>>) {
+  schema.pre('bulkWrite', async function (ops) {
+    const inserted: Source[] = [];
+    for (const op of ops as Array<Record<string, { update?: unknown; document?: Record<string, unknown> } | undefined>>) {
       for (const kind of ['updateOne', 'updateMany'] as const) {
         if (op[kind]) op[kind] = { ...op[kind], update: marking(op[kind].update) };
       }
+      if (op.insertOne?.document) {
+        const doc = new this(op.insertOne.document);
+        op.insertOne.document._id = doc._id;
+        inserted.push(doc.toObject() as unknown as Source);
+      }
     }
+    // Confirmed by the next reader (the result does not tell which inserts landed).
+    if (inserted.length) await insertPendingRows(inserted);
   });
   schema.post('save', async function () {
     const customers = this.constructor as Model<any>;

@@ -163,6 +163,20 @@ describe('reports are current with every customer write', () => {
     expect((await report('tiers', w.executive, { region: w.region })).body.totals.count).to.equal(2);
   });
 
+  it('makes rows for customers inserted with insertMany and bulkWrite, and for changes made with bulkWrite', async () => {
+    const w = await world();
+    const customer = (code: string) => ({ code, name: `Bulk ${code}`, nameKey: code.toLowerCase(), ownerId: w.owner.id, tier: 'B', company: { region: w.region } });
+    const [a] = await CustomerModel.insertMany([customer(`IM-${uid()}`)]);
+    const bCode = `BW-${uid()}`.toUpperCase();
+    await CustomerModel.bulkWrite([{ insertOne: { document: customer(bCode) } }]);
+    const b = (await CustomerModel.findOne({ code: bCode }).lean())!;
+    await CustomerModel.bulkWrite([{ updateOne: { filter: { _id: a!._id }, update: { $set: { tier: 'S' } } } }]);
+    const plans = await report('plans', w.executive, { region: w.region, period: '2031' });
+    expect(plans.body.totals.customers).to.equal(3);
+    expect(await row(String(a!._id))).to.deep.include({ tier: 'S', pending: false, currency: 'USD' });
+    expect(await row(String(b._id))).to.deep.include({ tier: 'B', pending: false, code: bCode });
+  });
+
   it('leaves a row alone when a write changes nothing it holds', async () => {
     const w = await world();
     const before = (await row(w.customer.id))!;
