@@ -14,8 +14,9 @@ const filterParams = [
   { name: 'industry', in: 'query', description: "the customer's company.industry", schema: str(100) },
   { name: 'team', in: 'query', description: "the team of the customer's owner", schema: str(100) },
 ];
-const filtersNote = 'Archived customers are left out. Executives and admins only. The customers are read from their report rows, '
-  + 'which every customer write keeps current: `asOf` is the moment the numbers are true at (every write committed before it is in). '
+const filtersNote = 'Archived customers are left out. Executives and admins only. `asOf` is the moment the numbers are true at: '
+  + 'the tier distribution, and the plans of this and next year and quarter, are what the worker last added up (every minute); '
+  + 'the movements, and the plans of other periods, hold every write committed before the request. '
   + 'Answers CSV (UTF-8 with BOM, a header row) when the Accept header prefers text/csv; a text cell starting with '
   + '= + - @, tab or CR is prefixed with an apostrophe so spreadsheets do not run it.';
 const csv = (description: string) => ({ 'text/csv': { schema: { type: 'string', description } } });
