@@ -105,10 +105,10 @@ async function bulkWriteTolerant(model: Model<any>, operations: AnyBulkWriteOper
  * conditional upsert whose insert hits the _id when a newer row is there), and a mark is cleared only while the
  * customer is still at the revision the row was made from.
  */
-export async function syncMarkedRows(customers: Model<any>, now = new Date()): Promise<number> {
+export async function syncMarkedRows(customers: Model<any>, now = new Date(), pendingAfterMs = 0): Promise<number> {
   // The raw collection: no casting, and no hooks (the clearing below is not a change of the customer).
   const marked = await customers.collection.find({ reportPending: true }, { projection: sourceFields }).toArray() as unknown as Source[];
-  const resolved = await resolvePendingRows(customers, now);
+  const resolved = await resolvePendingRows(customers, now, pendingAfterMs);
   if (!marked.length) return resolved;
   await bulkWriteTolerant(ReportRowModel, marked.map((c) => ({
     updateOne: { filter: { _id: c._id, rev: { $lt: c.reportRev ?? 0 } }, update: { $set: rowOf(c) }, upsert: true },
@@ -123,8 +123,9 @@ export async function syncMarkedRows(customers: Model<any>, now = new Date()): P
  * The pending rows of new customers: made from the customer where it exists (its insert landed), deleted after a
  * minute where it does not (the insert failed or its process died), left pending otherwise (an insert in flight).
  */
-async function resolvePendingRows(customers: Model<any>, now: Date): Promise<number> {
-  const pending = await ReportRowModel.collection.find({ pending: true }, { projection: { markedAt: 1 } }).toArray();
+async function resolvePendingRows(customers: Model<any>, now: Date, afterMs: number): Promise<number> {
+  const filter = afterMs ? { pending: true, markedAt: { $lt: new Date(now.getTime() - afterMs) } } : { pending: true };
+  const pending = await ReportRowModel.collection.find(filter, { projection: { markedAt: 1 } }).toArray();
   if (!pending.length) return 0;
   let resolved = 0;
   for (let i = 0; i < pending.length; i += 1000) {
@@ -178,6 +179,9 @@ async function confirmRows(ids: Types.ObjectId[]): Promise<void> {
     await ReportRowModel.collection.updateMany({ _id: { $in: ids.slice(i, i + 1000) }, pending: true }, { $set: { pending: false, markedAt: null } });
   }
 }
+
+// A write's hook leaves other writers' new rows to them for this long: an import in flight has thousands.
+const OTHERS_PENDING_MS = 10_000;
 
 /**
  * After a write has landed: its rows are made. A failure here does not fail the write: the mark stays, and the next
@@ -239,7 +243,7 @@ export function reportRowHooks(schema: Schema): void {
       delete this.$locals.newReportRow;
       await afterWrite(() => confirmRows([this._id as Types.ObjectId]));
     } else {
-      await afterWrite(() => syncMarkedRows(customers));
+      await afterWrite(() => syncMarkedRows(customers, new Date(), OTHERS_PENDING_MS));
     }
   });
   schema.post('insertMany', async function (docs: unknown) {
@@ -247,7 +251,8 @@ export function reportRowHooks(schema: Schema): void {
     await afterWrite(() => confirmRows(ids));
   });
   schema.post(['updateOne', 'updateMany', 'findOneAndUpdate'], async function () {
-    if (touchesRow(this.getUpdate())) await afterWrite(() => syncMarkedRows(this.model));
+    if (touchesRow(this.getUpdate())) await afterWrite(() => syncMarkedRows(this.model, new Date(), OTHERS_PENDING_MS));
   });
+  // Its own inserts are among the pending rows it resolves: the result does not tell which landed.
   schema.post('bulkWrite', async function () { await afterWrite(() => syncMarkedRows(this as unknown as Model<any>)); });
 }
