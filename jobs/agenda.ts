@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../server/config.ts';
 import * as heartbeat from './heartbeat.ts';
 import * as notificationsDeliver from './notifications-deliver.ts';
+import * as reports from './reports.ts';
 import * as revenue from './revenue.ts';
 import * as tiers from './tiers.ts';
 import * as visitsEscalate from './visits-escalate.ts';
@@ -39,6 +40,7 @@ export async function startWorker(config: Config, log: Logger): Promise<Worker> 
   visitsRemind.define(agenda, config);
   visitsEscalate.define(agenda, config);
   notificationsDeliver.define(agenda);
+  reports.define(agenda);
   agenda.on('fail', (err: Error, job: { attrs: { name: string } }) => log.error({ err, job: job.attrs.name }, 'job failed'));
   agenda.on('error', (err: Error) => log.error({ err }, 'job queue error'));
   await agenda.start();
@@ -49,6 +51,7 @@ export async function startWorker(config: Config, log: Logger): Promise<Worker> 
   await visitsRemind.schedule(agenda, config);
   await visitsEscalate.schedule(agenda, config);
   await notificationsDeliver.schedule(agenda);
+  await reports.schedule(agenda);
   // A fresh worker does not wait for the next hour to plan visits and send what is due: each run is idempotent.
   for (const job of [visitsPlan.name, visitsRemind.name, visitsEscalate.name]) await agenda.now(job, {});
   log.info({ worker: workerName }, 'job worker started');

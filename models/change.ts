@@ -30,7 +30,7 @@ export const ChangeModel = model('Change', changeSchema, 'changes');
 
 const derivedTierPaths = [
   'tier', 'tierScore', 'tierComputed', 'tierBreakdown', 'tierPolicyVersion', 'tierScoredAt', 'tierSource', 'tierUpdatedAt',
-  'tierOverride', 'tierRevision', 'tierLastChange',
+  'tierOverride', 'tierRevision', 'tierLastChange', 'reportRev', 'reportPending',
 ];
 
 export type FieldChange = { field: string; old: unknown; new: unknown };

@@ -1,6 +1,7 @@
 import { Schema, Types, model, type HydratedDocument, type InferSchemaType } from 'mongoose';
 import type { AuthUser } from '../server/auth.ts';
 import { jsonOptions } from './json.ts';
+import { reportRowHooks } from './report-rows.ts';
 
 export const customerStatuses = ['prospect', 'active', 'dormant', 'lost'] as const;
 export const tiers = ['S', 'A', 'B', 'C'] as const;
@@ -13,7 +14,7 @@ export const ownerships = ['public', 'private', 'state_owned', 'government', 'co
 const text = (max: number) => ({ type: String, trim: true, maxlength: max });
 
 /** Bookkeeping left out of the customer's JSON (the breakdown is served by GET /customers/:id/tier). */
-export const customerInternalPaths = ['nameKey', 'tierBreakdown', 'tierRevision', 'tierLastChange'] as const;
+export const customerInternalPaths = ['nameKey', 'tierBreakdown', 'tierRevision', 'tierLastChange', 'reportRev', 'reportPending'] as const;
 
 const customerSchema = new Schema(
   {
@@ -91,6 +92,10 @@ const customerSchema = new Schema(
       lastVisitAt: { type: Date, default: null },
       nextVisitDue: { type: Date, default: null },
     },
+    // Bookkeeping of the customer's report row (models/report-rows.ts): every write of a field the row holds counts up
+    // the revision and marks the customer until its row is rewritten.
+    reportRev: { type: Number, default: 1 },
+    reportPending: { type: Boolean, default: false },
   },
   { timestamps: true, toJSON: jsonOptions(customerInternalPaths) },
 );
@@ -115,6 +120,11 @@ customerSchema.index({ tags: 1 });
 customerSchema.index({ parentId: 1 });
 // Possible-duplicate warning on create.
 customerSchema.index({ nameKey: 1 });
+// The customers whose report row is behind (models/report-rows.ts): a handful at most, read after every write.
+customerSchema.index({ reportPending: 1 });
+
+// Every write of a customer through mongoose keeps its report row current (see models/report-rows.ts).
+customerSchema.plugin(reportRowHooks);
 
 export type Customer = InferSchemaType<typeof customerSchema>;
 export type CustomerDocument = HydratedDocument<Customer>;

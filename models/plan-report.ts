@@ -1,12 +1,13 @@
 import type { Types } from 'mongoose';
-import { CustomerModel, tiers, type Tier } from './customer.ts';
+import { tiers, type Tier } from './customer.ts';
 import { PlanModel, planAttainment, resourceKinds, withRevenueActuals, type PlanStatus } from './plan.ts';
 import { ratio, reportTiers, type ReportTier } from './tier-report.ts';
 import { isKeyTier } from './tier-scoring.ts';
 
 // The plans report for leadership: per tier, how many customers have an approved plan for a period, what those plans
-// commit and how far they got; and the key accounts still without one. Plans and customers are read separately and
-// joined here: a filtered book can hold thousands of customers, too many for one `$in`.
+// commit and how far they got; and the key accounts still without one. The customers are their report rows
+// (models/report-rows.ts); plans are read separately and joined here: a filtered book can hold thousands of
+// customers, too many for one `$in`.
 
 /** A plan counts as approved once leadership approved it, and stays so when it is closed. */
 export const approvedStatuses: readonly PlanStatus[] = ['approved', 'closed'];
@@ -35,8 +36,13 @@ const resourceLabel = (r: { kind: string; unit: string }) => (r.unit ? `${r.kind
 
 /** The sums per kind and unit, in the order of `resourceKinds`, then by unit. */
 function sumResources(plans: readonly ReportPlan[]): ResourceSum[] {
+  return resourceSums(plans.flatMap((p) => p.resources));
+}
+
+/** Resources summed per kind and unit (amounts rounded to 4 decimals), in the order of `resourceKinds`, then by unit. */
+export function resourceSums(resources: ReadonlyArray<{ kind: string; unit?: string | null; amount: number }>): ResourceSum[] {
   const sums = new Map<string, ResourceSum>();
-  for (const r of plans.flatMap((p) => p.resources)) {
+  for (const r of resources) {
     const unit = r.unit ?? '';
     const key = JSON.stringify([r.kind, unit]);
     if (!sums.has(key)) sums.set(key, { kind: r.kind, unit, amount: 0 });
@@ -84,12 +90,9 @@ export function planReport(customers: readonly ReportCustomer[], plans: readonly
   };
 }
 
-/** Reads the customers the match covers and the period's plans, fills the revenue actuals of the approved ones, and reports. */
-export async function readPlanReport(match: Record<string, unknown>, period: string): Promise<PlanReport> {
-  const [customers, plans] = await Promise.all([
-    CustomerModel.find(match, { code: 1, name: 1, tier: 1, ownerId: 1 }).lean<ReportCustomer[]>(),
-    PlanModel.find({ period }, { customerId: 1, status: 1, periodStart: 1, periodEnd: 1, objectives: 1, resources: 1 }).lean(),
-  ]);
+/** Reads the period's plans of the given customers, fills the revenue actuals of the approved ones, and reports. */
+export async function readPlanReport(customers: readonly ReportCustomer[], period: string): Promise<PlanReport> {
+  const plans = await PlanModel.find({ period }, { customerId: 1, status: 1, periodStart: 1, periodEnd: 1, objectives: 1, resources: 1 }).lean();
   const covered = new Set(customers.map((c) => String(c._id)));
   // Only approved plans are measured, so only theirs need the won revenue.
   const mine = plans.filter((p) => covered.has(String(p.customerId)));

@@ -1,6 +1,6 @@
-import type { Types } from 'mongoose';
 import { CustomerModel, tiers, type Tier } from './customer.ts';
-import { TierChangeModel } from './tier-change.ts';
+import { ReportRowModel, syncMarkedRows, type ReportRow } from './report-rows.ts';
+import { TierChangeModel, type TierChange } from './tier-change.ts';
 import { isKeyTier } from './tier-scoring.ts';
 import { UserModel } from './user.ts';
 
@@ -17,48 +17,34 @@ export type ByCurrency = Record<string, number>;
 export type TierCell = { tier: ReportTier; currency: string; count: number; revenue12m: number };
 
 export const ratio = (part: number, whole: number) => (whole > 0 ? Math.round((part / whole) * 10_000) / 10_000 : 0);
-const asReportTier = (tier: unknown): ReportTier => ((tiers as readonly unknown[]).includes(tier) ? tier as Tier : 'none');
+export const asReportTier = (tier: unknown): ReportTier => ((tiers as readonly unknown[]).includes(tier) ? tier as Tier : 'none');
 const rank = (tier: Tier) => tiers.indexOf(tier); // S = 0 is the best
 const isKey = (tier: ReportTier) => tier !== 'none' && isKeyTier(tier);
 
 /**
- * The customers a report covers: not archived, and matching the filters. `team` is the owner's team, so it becomes
- * the ids of that team's users (a team is a handful of people, a short `$in`).
+ * The report rows (models/report-rows.ts) of the customers a report covers: not archived, and matching the filters,
+ * each an equality on a top-level field that the embedded engine pushes down; `among` narrows to some customers.
+ * `team` is the owner's team, so it becomes the ids of that team's users (a team is a handful of people, a short
+ * `$in`). The rows of customers marked by a write are brought up to date first, so the answer holds every customer
+ * write committed before `asOf`.
  */
-export async function reportCustomerMatch(filters: ReportFilters): Promise<Record<string, unknown>> {
-  const and: Record<string, unknown>[] = [{ archived: false }];
-  if (filters.region !== undefined) and.push({ 'company.region': filters.region });
-  if (filters.industry !== undefined) and.push({ 'company.industry': filters.industry });
+export async function reportRows(filters: ReportFilters, among?: () => Promise<unknown[]>): Promise<{ asOf: Date; rows: ReportRow[] }> {
+  const asOf = new Date();
+  await syncMarkedRows(CustomerModel);
+  const match: Record<string, unknown> = { archived: false, pending: false };
+  if (filters.region !== undefined) match.region = filters.region;
+  if (filters.industry !== undefined) match.industry = filters.industry;
   if (filters.team !== undefined) {
     const members = await UserModel.find({ team: filters.team }, { _id: 1 }).lean();
-    and.push({ ownerId: { $in: members.map((u) => u._id) } });
+    match.ownerId = { $in: members.map((u) => u._id) };
   }
-  return and.length === 1 ? and[0]! : { $and: and };
-}
-
-/**
- * Count and revenue per tier and currency. FerretDB 1.24 computes only the first accumulator of a `$group`, so the
- * count and the sum are two pipelines joined here. Aggregations are not cast by mongoose: the match holds only
- * strings, booleans and ObjectIds.
- */
-export async function tierCells(match: Record<string, unknown>): Promise<TierCell[]> {
-  type Row = { _id: { tier?: unknown; currency?: unknown }; value: number };
-  const grouped = (value: 1 | string) => CustomerModel.aggregate<Row>([
-    { $match: match },
-    { $group: { _id: { tier: '$tier', currency: '$currency' }, value: { $sum: value } } },
-  ]);
-  const [counts, sums] = await Promise.all([grouped(1), grouped('$revenue12m')]);
-  const cells = new Map<string, TierCell>();
-  const cellOf = (row: Row) => {
-    const tier = asReportTier(row._id.tier);
-    const currency = String(row._id.currency ?? '');
-    const key = `${tier}:${currency}`;
-    if (!cells.has(key)) cells.set(key, { tier, currency, count: 0, revenue12m: 0 });
-    return cells.get(key)!;
-  };
-  for (const row of counts) cellOf(row).count += row.value;
-  for (const row of sums) cellOf(row).revenue12m += row.value;
-  return [...cells.values()];
+  if (!among) return { asOf, rows: await ReportRowModel.find(match).lean<ReportRow[]>() };
+  const ids = [...new Set((await among()).map(String))];
+  const rows: ReportRow[] = [];
+  for (let i = 0; i < ids.length; i += 1000) {
+    rows.push(...await ReportRowModel.find({ ...match, _id: { $in: ids.slice(i, i + 1000) } }).lean<ReportRow[]>());
+  }
+  return { asOf, rows };
 }
 
 export type TierSummary = {
@@ -133,16 +119,17 @@ export type MovementMatrixRow = { from: ReportTier; counts: Record<Tier, number>
 export type MovementTotals = { changes: number; up: number; down: number; intoKeyAccounts: number; outOfKeyAccounts: number };
 
 /**
- * The tier changes applied in [from, to) to the customers the match covers, newest first. The customers are read
- * first and the changes filtered in code: a filtered book can hold thousands of customers, too many for one `$in`.
+ * The tier changes applied in [from, to) to the customers the filters cover, newest first: the changes of the period
+ * (by their date index), then the rows of just their customers. Its cost grows with the changes in the period.
  */
-export async function movementsIn(match: Record<string, unknown>, from: Date, to: Date): Promise<Movement[]> {
-  const [customers, changes] = await Promise.all([
-    CustomerModel.find(match, { code: 1, name: 1 }).lean<Array<{ _id: Types.ObjectId; code: string; name: string }>>(),
-    TierChangeModel.find({ at: { $gte: from, $lt: to } }).sort({ at: -1, _id: -1 }).lean(),
-  ]);
-  const byId = new Map(customers.map((c) => [String(c._id), c]));
-  return changes.flatMap((change) => {
+export async function movementsIn(filters: ReportFilters, from: Date, to: Date): Promise<{ asOf: Date; movements: Movement[] }> {
+  let changes: Array<Omit<TierChange, 'key'> & { _id: unknown }> = [];
+  const { asOf, rows } = await reportRows(filters, async () => {
+    changes = await TierChangeModel.find({ at: { $gte: from, $lt: to } }, { key: 0 }).sort({ at: -1, _id: -1 }).lean();
+    return changes.map((c) => c.customerId);
+  });
+  const byId = new Map(rows.map((r) => [String(r._id), r]));
+  const movements = changes.flatMap((change) => {
     const customer = byId.get(String(change.customerId));
     if (!customer) return [];
     return [{
@@ -151,6 +138,7 @@ export async function movementsIn(match: Record<string, unknown>, from: Date, to
       source: change.source, reason: change.reason, by: { id: change.byId ? String(change.byId) : null, name: change.byName }, at: change.at,
     }];
   });
+  return { asOf, movements };
 }
 
 /**

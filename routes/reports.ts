@@ -5,9 +5,11 @@ import { guardFormula } from '../models/customer-csv.ts';
 import { periodPattern } from '../models/plan.ts';
 import { planCsv, readPlanReport } from '../models/plan-report.ts';
 import {
-  movementCsvColumns, movementCsvRow, movementSummary, movementsIn, reportCustomerMatch, tierCells, tierCsvColumns, tierCsvRows,
-  tierDistribution, type ReportFilters,
+  movementCsvColumns, movementCsvRow, movementSummary, movementsIn, reportRows, tierCsvColumns, tierCsvRows, tierDistribution,
+  type ReportFilters,
 } from '../models/tier-report.ts';
+import { planReportFrom, planSnapshotFor } from '../models/plan-snapshot.ts';
+import { cellsWithin, currentTierSnapshot } from '../models/tier-snapshot.ts';
 import { authenticate, authorize } from '../server/auth.ts';
 import type { Config } from '../server/config.ts';
 import { HttpError } from '../server/errors.ts';
@@ -72,8 +74,9 @@ export function reportsRouter(config: Config): Router {
 
   router.get('/tiers', leadership, async (req, res) => {
     const filters = parse(tiersSchema, req.query);
-    const asOf = new Date();
-    const cells = await tierCells(await reportCustomerMatch(filters));
+    // The whole book's distribution as the worker last added it up (every minute); asOf says when.
+    const { asOf, ...snapshot } = await currentTierSnapshot();
+    const cells = cellsWithin({ asOf, ...snapshot }, filters);
     if (wantsCsv(req, res)) return sendCsv(res, 'tier-report', tierCsvColumns, tierCsvRows(cells));
     res.json({ asOf, filters: appliedFilters(filters), ...tierDistribution(cells) });
   });
@@ -81,23 +84,27 @@ export function reportsRouter(config: Config): Router {
   router.get('/tier-movements', leadership, async (req, res) => {
     const input = parse(movementsSchema, req.query);
     const { from, to } = periodOf(input, new Date());
-    const movements = await movementsIn(await reportCustomerMatch(input), from, to);
+    const { asOf, movements } = await movementsIn(input, from, to);
     // The CSV is a download for spreadsheets: every change of the period, not only the first page of items.
     if (wantsCsv(req, res)) return sendCsv(res, 'tier-movements', movementCsvColumns, movements.map(movementCsvRow));
     res.json({
-      from, to, filters: appliedFilters(input), ...movementSummary(movements),
+      asOf, from, to, filters: appliedFilters(input), ...movementSummary(movements),
       items: movements.slice(0, MAX_ITEMS), itemsTotal: movements.length,
     });
   });
 
   router.get('/plans', leadership, async (req, res) => {
     const input = parse(plansSchema, req.query);
-    const report = await readPlanReport(await reportCustomerMatch(input), input.period);
+    // This and next year's and quarter's report as the worker last added it up (every minute); other periods from the plans.
+    const snapshot = await planSnapshotFor(input.period);
+    const { asOf, report } = snapshot
+      ? { asOf: snapshot.asOf, report: planReportFrom(snapshot, input) }
+      : await reportRows(input).then(async ({ asOf, rows }) => ({ asOf, report: await readPlanReport(rows, input.period) }));
     if (wantsCsv(req, res)) {
       const { columns, rows } = planCsv(report);
       return sendCsv(res, `plan-report-${input.period}`, columns, rows);
     }
-    res.json({ period: input.period, filters: appliedFilters(input), ...report });
+    res.json({ asOf, period: input.period, filters: appliedFilters(input), ...report });
   });
 
   return router;

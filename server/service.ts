@@ -2,6 +2,8 @@ import type { Server } from 'node:http';
 import type { Logger } from 'pino';
 import { startWorker, type Worker } from '../jobs/agenda.ts';
 import { enqueue } from '../jobs/queue.ts';
+import { CustomerModel } from '../models/customer.ts';
+import { backfillReportRows } from '../models/report-rows.ts';
 import { createApp } from './app.ts';
 import { bootstrapUsers } from './bootstrap.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
@@ -30,6 +32,9 @@ export async function runService(parts: { api: boolean; worker: boolean }): Prom
   let server: Server | undefined;
   let url: string | undefined;
   try {
+    // A database from before the report rows gets them now (once; later starts find nothing to do).
+    const backfilled = await backfillReportRows(CustomerModel);
+    if (backfilled) logger.info({ customers: backfilled }, 'report rows made');
     if (parts.worker) worker = await startWorker(config, logger);
     if (parts.api) {
       const created = await bootstrapUsers(config);

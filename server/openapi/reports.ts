@@ -14,7 +14,9 @@ const filterParams = [
   { name: 'industry', in: 'query', description: "the customer's company.industry", schema: str(100) },
   { name: 'team', in: 'query', description: "the team of the customer's owner", schema: str(100) },
 ];
-const filtersNote = 'Archived customers are left out. Executives and admins only. '
+const filtersNote = 'Archived customers are left out. Executives and admins only. `asOf` is the moment the numbers are true at: '
+  + 'the tier distribution, and the plans of this and next year and quarter, are what the worker last added up (every minute); '
+  + 'the movements, and the plans of other periods, hold every write committed before the request. '
   + 'Answers CSV (UTF-8 with BOM, a header row) when the Accept header prefers text/csv; a text cell starting with '
   + '= + - @, tab or CR is prefixed with an apostrophe so spreadsheets do not run it.';
 const csv = (description: string) => ({ 'text/csv': { schema: { type: 'string', description } } });
@@ -37,6 +39,7 @@ const planResources = {
   type: 'array', items: ref('PlanReportResource'),
   description: `the resources of the approved and closed plans summed per kind and unit, in the order ${resourceKinds.join(', ')}, then by unit`,
 };
+const asOf = { type: 'string', format: 'date-time', description: 'the numbers hold every customer write committed before this moment' };
 const tierCounts = { type: 'object', required: [...tiers], properties: Object.fromEntries(tiers.map((t) => [t, { type: 'integer', minimum: 0 }])) };
 
 export const reportsPart: Part = {
@@ -115,8 +118,9 @@ export const reportsPart: Part = {
       },
     },
     PlanReport: {
-      type: 'object', required: ['period', 'filters', 'tiers', 'totals', 'keyAccountsWithoutApprovedPlan'],
+      type: 'object', required: ['asOf', 'period', 'filters', 'tiers', 'totals', 'keyAccountsWithoutApprovedPlan'],
       properties: {
+        asOf,
         period: { type: 'string' },
         filters: ref('ReportFilters'),
         tiers: { type: 'array', items: ref('PlanReportTier'), description: 'S, A, B, C, none, in this order' },
@@ -151,7 +155,7 @@ export const reportsPart: Part = {
     TierReport: {
       type: 'object', required: ['asOf', 'filters', 'tiers', 'totals'],
       properties: {
-        asOf: { type: 'string', format: 'date-time' },
+        asOf,
         filters: ref('ReportFilters'),
         tiers: { type: 'array', items: ref('TierReportRow'), description: 'S, A, B, C, none, in this order' },
         totals: {
@@ -181,8 +185,9 @@ export const reportsPart: Part = {
       },
     },
     TierMovementReport: {
-      type: 'object', required: ['from', 'to', 'filters', 'matrix', 'totals', 'items', 'itemsTotal'],
+      type: 'object', required: ['asOf', 'from', 'to', 'filters', 'matrix', 'totals', 'items', 'itemsTotal'],
       properties: {
+        asOf,
         from: { type: 'string', format: 'date-time' }, to: { type: 'string', format: 'date-time' }, filters: ref('ReportFilters'),
         matrix: {
           type: 'array', description: 'one row per from-tier (S, A, B, C, none), every cell present, with the count of moves to each tier',

@@ -49,8 +49,10 @@ async function snapshot(w: World) {
 }
 
 /** The customer file without what is derived from it (revenue12m, satisfaction, the tier fields but tierInputs). */
+// Derived fields and their bookkeeping (tier*, the report row's reportRev and reportPending) are not the file.
 function customerFile(doc: Record<string, unknown> | null) {
-  return Object.fromEntries(Object.entries(doc ?? {}).filter(([key]) => !['revenue12m', 'satisfaction'].includes(key) && !(key.startsWith('tier') && key !== 'tierInputs')));
+  return Object.fromEntries(Object.entries(doc ?? {}).filter(([key]) => !['revenue12m', 'satisfaction', 'reportRev', 'reportPending'].includes(key)
+    && !(key.startsWith('tier') && key !== 'tierInputs')));
 }
 
 const projectUrl = (id: unknown) => `/api/v1/projects/${String(id)}`;

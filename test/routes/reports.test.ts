@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { parse } from 'csv-parse/sync';
+import { handler as refreshReports } from '../../jobs/reports.ts';
 import { CustomerModel, nameKeyOf, type Tier } from '../../models/customer.ts';
 import { TierChangeModel } from '../../models/tier-change.ts';
 import { api, bearer, createUser, expectProblem, type TestUser } from '../factories.ts';
@@ -54,7 +55,8 @@ const money = (EUR: number, USD: number) => ({ EUR, USD });
 
 describe('GET /api/v1/reports/tiers', () => {
   let b: Book;
-  before(async () => { b = await book(); });
+  // The tier report is the distribution the worker adds up every minute.
+  before(async () => { b = await book(); await refreshReports(); });
 
   it('splits the live customers of the filter over the tiers, revenue per currency, without the archived one', async () => {
     const res = await get('tiers', b.executive, { region: b.region }).expect(200);
