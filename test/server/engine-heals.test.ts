@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MongoClient } from 'mongodb';
@@ -57,6 +58,18 @@ function expect503Problem(answer: Answer) {
   expect(answer.retryAfter, 'Retry-After of a 503').to.match(/^[1-9]\d*$/);
   expect(answer.problem).to.include({ status: 503, type: 'urn:key-accounts:problem:unavailable', title: 'Service unavailable' });
 }
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+// An import like the one that left a 399 MB log beside a 41 MB database (3,000 rows, on a busy machine); smaller to
+// keep the suite short. Whether the old engine's log outgrows the bound here depends on how reads and writes overlap.
+const ROWS = 1000;
 
 const folderBytes = (dir: string) => readdirSync(dir).reduce((sum, f) => sum + statSync(path.join(dir, f)).size, 0);
 
@@ -135,8 +148,10 @@ describe('the embedded engine heals', function () {
         expect(statSync(path.join(dir, file.name)).mode & 0o777, file.name).to.equal(0o600);
       }
     }
+    // A clean stop is not a crash: the engine is stopped, not restarted.
     expect(await stop(service)).to.equal(0);
-    expect(childProcesses(service.child.pid!, 'ferretdb')).to.deep.equal([]);
+    expect(service.output().match(/restarting it on/g)).to.have.length(1);
+    expect(await portOpen(Number(new URL(engineUri).port))).to.equal(false);
   });
 
   it('an API process whose database is gone answers 503 problem+json with Retry-After, and /readyz says the database is down', async () => {
@@ -163,7 +178,8 @@ describe('the embedded engine heals', function () {
 
   it('keeps the data folder within twice its database file, plus 8 MiB, after a 1,000-row import, while the service runs', async () => {
     const dataDir = path.join(tempDir(), 'data');
-    const service = started(run('server/start.ts', { ...env, DATA_DIR: dataDir }));
+    // The default heartbeat: a beat every second is itself a write that lets SQLite start its log over.
+    const service = started(run('server/start.ts', { ...env, DATA_DIR: dataDir, WORKER_HEARTBEAT_SECONDS: undefined }));
     const url = (await service.waitFor(/listening on (http:\/\/\S+)/))[1]!;
     const call = await signIn(url);
     const sqliteDir = path.join(dataDir, 'ferretdb');
@@ -173,11 +189,11 @@ describe('the embedded engine heals', function () {
     const sampler = setInterval(() => { peakWal = Math.max(peakWal, walBytes()); }, 100);
     const goals = 'Grow the installed base and renew the framework agreement. '.repeat(10);
     const csv = ['code,name,company.industry,company.region,company.goals',
-      ...Array.from({ length: 1000 }, (_, i) => `WAL-${i},Imported Company ${i},Energy,EMEA,${goals}`)].join('\n');
+      ...Array.from({ length: ROWS }, (_, i) => `WAL-${i},Imported Company ${i},Energy,EMEA,${goals}`)].join('\n');
     const imported = await call('POST', '/api/v1/customers/import', csv, 'text/csv');
     clearInterval(sampler);
     expect(imported.status, await imported.clone().text()).to.equal(200);
-    expect(((await imported.json()) as { created: number }).created).to.equal(1000);
+    expect(((await imported.json()) as { created: number }).created).to.equal(ROWS);
 
     const atEnd = walBytes();
     const bounded = () => folderBytes(sqliteDir) <= 2 * statSync(database).size + 8 * 2 ** 20;
