@@ -33,7 +33,7 @@ export type Worker = { agenda: Agenda; drain: (timeoutMs: number) => Promise<voi
 
 export async function startWorker(config: Config, log: Logger): Promise<Worker> {
   const agenda = createAgenda(config);
-  heartbeat.define(agenda, workerName);
+  heartbeat.define(agenda, workerName, config);
   revenue.define(agenda);
   tiers.define(agenda);
   visitsPlan.define(agenda);

@@ -10,8 +10,10 @@ export async function handler(data: Data): Promise<void> {
   await beat('jobs', data.worker);
 }
 
-export function define(agenda: Agenda, worker: string): void {
-  agenda.define(name, async () => handler({ worker }));
+export function define(agenda: Agenda, worker: string, config: Config): void {
+  // A beat cut short by a lost database (the embedded engine killed and restarted) leaves its lock in the jobs
+  // collection; it expires after three periods instead of Agenda's 10 minutes, so readiness returns with the database.
+  agenda.define(name, async () => handler({ worker }), { lockLifetime: 3 * config.workerHeartbeatMs });
 }
 
 export async function schedule(agenda: Agenda, config: Config): Promise<void> {

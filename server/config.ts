@@ -140,7 +140,7 @@ function localJwtSecret(dataDir: string): string {
   try {
     return readFileSync(file, 'utf8').trim();
   } catch {
-    mkdirSync(dataDir, { recursive: true });
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     const secret = randomBytes(48).toString('base64url');
     try {
       writeFileSync(file, secret, { mode: 0o600, flag: 'wx' });

@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import Joi from 'joi';
+import { MongoBulkWriteError, MongoError, MongoNetworkError, MongoServerSelectionError, MongoTopologyClosedError } from 'mongodb';
 import mongoose from 'mongoose';
 import { STATUS_CODES } from 'node:http';
 import { isDuplicateKeyError } from '../models/engine.ts';
@@ -50,9 +51,32 @@ export function fieldErrors(err: Joi.ValidationError): FieldError[] {
   }));
 }
 
+// Server answers that mean "not now" rather than "no": a MongoDB primary stepping down or shutting down.
+const unavailableCodes = new Set([91, 189, 10107, 11600, 11602, 13435, 13436]);
+
+/**
+ * The database is away: the connection broke (the embedded engine died and is being restarted, a failover), no
+ * server could be selected, or the pool was cleared (a subclass of the network error). The driver reconnects by itself.
+ */
+export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
+  if (err instanceof MongoNetworkError || err instanceof MongoServerSelectionError || err instanceof MongoTopologyClosedError
+    || err instanceof mongoose.Error.MongooseServerSelectionError) return true;
+  if (err instanceof MongoError && typeof err.code === 'number' && unavailableCodes.has(err.code)) return true;
+  // A bulk write (insertMany, bulkWrite) wraps the driver's error as its errorResponse.
+  const inner = err instanceof MongoBulkWriteError ? err.errorResponse : (err as { cause?: unknown } | undefined)?.cause;
+  return depth < 3 && inner instanceof Error && isDatabaseUnavailable(inner, depth + 1);
+}
+
+/** Seconds a client should wait before retrying while the database is away; the embedded engine restarts in about one. */
+export const RETRY_AFTER_SECONDS = 2;
+
 // Translates whatever was thrown into one HttpError; anything not recognised is a 500.
 function toHttpError(err: unknown): HttpError | undefined {
   if (err instanceof HttpError) return err;
+  if (isDatabaseUnavailable(err)) {
+    return new HttpError(503, 'Service unavailable', 'The database cannot be reached at the moment; retry shortly. '
+      + 'A write answered 503 may or may not have been applied: read before you retry it.', { headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) } });
+  }
   if (Joi.isError(err)) return new HttpError(400, 'Validation failed', 'The request has invalid fields.', { errors: fieldErrors(err) });
   if (err instanceof mongoose.Error.ValidationError) {
     const errors = Object.entries(err.errors).map(([field, e]) => ({ field, message: e.message }));
@@ -103,6 +127,8 @@ export const errorHandler: ErrorRequestHandler = (err, req, res, _next) => {
   if (!httpError) {
     req.log.error({ err }, 'unhandled error');
     httpError = new HttpError(500, 'Internal server error', 'Something went wrong on our side; the request id helps us find it.');
+  } else if (isDatabaseUnavailable(err)) {
+    req.log.warn({ err: { name: (err as Error).name, message: (err as Error).message } }, 'database unavailable');
   } else if (httpError.status >= 500) {
     req.log.error({ err }, httpError.title);
   }

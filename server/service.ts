@@ -25,7 +25,7 @@ export async function runService(parts: { api: boolean; worker: boolean }): Prom
   const logger = createLogger(config);
   const say = (line: string) => console.log(line);
 
-  const database = await connectDatabase(config, say);
+  const database = await connectDatabase(config, say, (line) => logger.warn(line));
   logger.info({ embedded: Boolean(database.embedded) }, 'database connected');
 
   let worker: Worker | undefined;

@@ -1,10 +1,9 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
-import { MongoClient } from 'mongodb';
 import { patchedModFile, patchedModuleSources, sourcePatches } from './patches.ts';
+import { superviseEngine } from './supervisor.ts';
 
 export const FERRETDB_VERSION = '1.24.2';
 
@@ -67,83 +66,50 @@ export function ensureEngineBinary(say: Say = console.log, { patched = true } = 
 }
 
 /**
- * Starts FerretDB as a child process on a free loopback port and resolves once it answers ping.
- * SQLite files go to `<dataDir>/ferretdb/` unless a PostgreSQL URL is given.
+ * Starts FerretDB as a supervised child process on a free loopback port and resolves once it answers ping; if it dies,
+ * it is restarted on the same port (see supervisor.ts). SQLite files go to `<dataDir>/ferretdb/` unless a PostgreSQL
+ * URL is given.
  */
-export async function startEmbeddedDb(opts: { dataDir: string; postgresqlUrl?: string | undefined; say?: Say; patched?: boolean }): Promise<EmbeddedDb> {
+export async function startEmbeddedDb(opts: {
+  dataDir: string; postgresqlUrl?: string | undefined; say?: Say; warn?: Say; patched?: boolean;
+}): Promise<EmbeddedDb> {
   const say = opts.say ?? console.log;
   const binary = ensureEngineBinary(say, { patched: opts.patched ?? true });
   const sqliteDir = path.join(opts.dataDir, 'ferretdb');
-  mkdirSync(sqliteDir, { recursive: true });
+  ownerOnly(opts.dataDir);
   const releaseLock = takeLock(opts.dataDir);
 
   const args = opts.postgresqlUrl
     ? ['--handler', 'postgresql', '--postgresql-url', opts.postgresqlUrl]
-    : ['--handler', 'sqlite', '--sqlite-url', `file:${sqliteDir}/`];
-  // Its own process group, so a Ctrl+C in the terminal reaches only Node, which drains and then stops the engine;
-  // stdin stays a pipe from us, and the engine exits when it closes, so it never outlives its parent.
-  const child = spawn(binary, ['--listen', '127.0.0.1:0', ...args], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr = (stderr + chunk).slice(-4000); });
-
+    // Every second, a write-ahead log grown past 4 MiB is checkpointed and emptied (main.go says why it grows).
+    : ['--handler', 'sqlite', '--sqlite-url', `file:${sqliteDir}/`, '--wal-checkpoint', '1s'];
   try {
-    const uri = await readUri(child, () => stderr);
-    await waitForPing(uri);
+    const engine = await superviseEngine(binary, args, { umask: 0o077, say, warn: opts.warn ?? say });
     let stopping: Promise<void> | undefined;
     return {
-      uri,
-      pid: child.pid!,
-      stop: () => (stopping ??= stopChild(child).finally(releaseLock)),
+      uri: engine.uri,
+      get pid() { return engine.pid() ?? 0; },
+      stop: () => (stopping ??= engine.stop().finally(releaseLock)),
     };
   } catch (err) {
-    await stopChild(child);
     releaseLock();
     throw err;
   }
 }
 
-function readUri(child: ChildProcess, stderr: () => string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`embedded-db did not start within 30 s:\n${stderr()}`)), 30_000);
-    const lines = createInterface({ input: child.stdout! });
-    lines.once('line', (line) => {
-      clearTimeout(timer);
-      try {
-        resolve((JSON.parse(line) as { uri: string }).uri);
-      } catch {
-        reject(new Error(`embedded-db printed an unexpected line: ${line}`));
-      }
-    });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`embedded-db exited before it was ready (${code ?? signal}):\n${stderr()}`));
-    });
-  });
-}
-
-async function waitForPing(uri: string): Promise<void> {
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const client = new MongoClient(uri, { serverSelectionTimeoutMS: 2000 });
-    try {
-      await client.db('admin').command({ ping: 1 });
-      return;
-    } catch (err) {
-      if (Date.now() > deadline) throw new Error(`embedded-db does not answer ping at ${uri}: ${(err as Error).message}`);
-      await new Promise((r) => setTimeout(r, 200));
-    } finally {
-      await client.close();
+/**
+ * The data folder and the engine's folder in it are the owner's only, and so is every file in them (password hashes,
+ * refresh tokens, webhook secrets): created so, and tightened when an older version left them readable.
+ */
+function ownerOnly(dataDir: string): void {
+  const sqliteDir = path.join(dataDir, 'ferretdb');
+  mkdirSync(sqliteDir, { recursive: true, mode: 0o700 });
+  for (const dir of [dataDir, sqliteDir]) {
+    chmodSync(dir, statSync(dir).mode & 0o700);
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      if (entry.isFile()) chmodSync(path.join(dir, entry.name), statSync(path.join(dir, entry.name)).mode & 0o600);
     }
   }
-}
-
-function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    child.once('exit', () => { clearTimeout(kill); resolve(); });
-    child.kill('SIGTERM');
-  });
 }
 
 // Two engines on one SQLite folder would each cache its own view of the catalogue; refuse the second.
@@ -151,7 +117,7 @@ function takeLock(dataDir: string): () => void {
   const lockFile = path.join(dataDir, 'embedded-db.pid');
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
-      writeFileSync(lockFile, String(process.pid), { flag: 'wx' });
+      writeFileSync(lockFile, String(process.pid), { flag: 'wx', mode: 0o600 });
       return () => rmSync(lockFile, { force: true });
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;

@@ -1,50 +1,12 @@
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { projectRoot, startEmbeddedDb, type EmbeddedDb } from '../../server/embedded-db/engine.ts';
+import { startEmbeddedDb, type EmbeddedDb } from '../../server/embedded-db/engine.ts';
+import { run, stop, until, type Running } from './processes.ts';
 
 // End to end: the real entry points as separate processes, as `npm start`, `npm run api` and `npm run worker` run them.
-
-type Running = { child: ChildProcess; output: () => string; waitFor: (pattern: RegExp, ms?: number) => Promise<RegExpMatchArray>; exited: Promise<number | null> };
-
-function run(entry: string, env: Record<string, string | undefined>): Running {
-  const base: Record<string, string | undefined> = { ...process.env, MONGODB_URI: undefined, JWT_SECRET: undefined, NODE_ENV: 'development' };
-  const child = spawn(process.execPath, [path.join(projectRoot(), entry)], {
-    env: Object.fromEntries(Object.entries({ ...base, LOG_LEVEL: 'warn', PORT: '0', ...env }).filter(([, v]) => v !== undefined)) as NodeJS.ProcessEnv,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout!.setEncoding('utf8').on('data', (c: string) => { output += c; });
-  child.stderr!.setEncoding('utf8').on('data', (c: string) => { output += c; });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return {
-    child,
-    output: () => output,
-    exited,
-    waitFor: async (pattern, ms = 60_000) => {
-      const deadline = Date.now() + ms;
-      for (;;) {
-        const match = pattern.exec(output);
-        if (match) return match;
-        if (child.exitCode !== null) throw new Error(`${entry} exited (${child.exitCode}) before printing ${pattern}:\n${output}`);
-        if (Date.now() > deadline) throw new Error(`${entry} did not print ${pattern} within ${ms} ms:\n${output}`);
-        await new Promise((r) => setTimeout(r, 50));
-      }
-    },
-  };
-}
-
-async function until(probe: () => Promise<boolean>, ms = 20_000): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await probe().catch(() => false)) return true;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  return false;
-}
 
 const readyStatus = async (url: string) => (await fetch(`${url}/readyz`)).status;
 
@@ -58,15 +20,6 @@ function portOpen(port: number): Promise<boolean> {
     socket.once('connect', () => { socket.destroy(); resolve(true); });
     socket.once('error', () => resolve(false));
   });
-}
-
-async function stop(running: Running, ms = 20_000): Promise<number | null> {
-  if (running.child.exitCode !== null) return running.child.exitCode;
-  running.child.kill('SIGTERM');
-  const timer = setTimeout(() => running.child.kill('SIGKILL'), ms);
-  const code = await running.exited;
-  clearTimeout(timer);
-  return code;
 }
 
 describe('the service as a process', function () {
