@@ -19,7 +19,7 @@ const variants: Variant[] = [
   { label: 'unpatched FerretDB 1.24.2', patched: false, env: {} },
   { label: 'patched, GOGC=100 (Go default)', patched: true, env: { GOGC: '100' } },
   { label: 'patched, GOGC=200', patched: true, env: { GOGC: '200' } },
-  { label: 'patched, GOGC=400', patched: true, env: { GOGC: '400' } },
+  { label: 'patched, GOGC=400, GOMEMLIMIT=1GiB (the service\'s default)', patched: true, env: { GOGC: '400', GOMEMLIMIT: '1GiB' } },
   { label: 'patched, GOGC=off, GOMEMLIMIT=512MiB', patched: true, env: { GOGC: 'off', GOMEMLIMIT: '512MiB' } },
 ];
 

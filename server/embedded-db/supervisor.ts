@@ -71,6 +71,16 @@ export async function superviseEngine(
   };
 }
 
+/**
+ * The engine's environment: Go's garbage collector runs when the heap has grown 400% rather than 100% since the last
+ * collection (a read of 10,000 documents took 2.2 s instead of 3.5-4.0 s, and a filter that decodes them all 0.53-0.57 s
+ * instead of 0.66-0.87 s, `npm run bench:engine` compares the settings), with a soft limit of 1 GiB at which it
+ * collects harder. GOGC and GOMEMLIMIT set by the operator win.
+ */
+export function engineEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return { ...env, GOGC: env.GOGC ?? '400', GOMEMLIMIT: env.GOMEMLIMIT ?? '1GiB' };
+}
+
 /** Starts the engine on `--listen` and resolves once it answers ping; stops it again if it never does. */
 async function launch(binary: string, args: string[], umask: number): Promise<Launched> {
   // Its own process group, so a Ctrl+C in the terminal reaches only Node, which drains and then stops the engine;
@@ -79,7 +89,7 @@ async function launch(binary: string, args: string[], umask: number): Promise<La
   const previousUmask = process.umask(umask);
   let child: ChildProcess;
   try {
-    child = spawn(binary, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    child = spawn(binary, args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true, env: engineEnvironment(process.env) });
   } finally {
     process.umask(previousUmask);
   }
