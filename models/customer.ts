@@ -97,9 +97,11 @@ const customerSchema = new Schema(
 
 // Create and CSV import find customers by code; codes are unique.
 customerSchema.index({ code: 1 }, { unique: true });
-// A manager's list: the customers they own or are on the team of.
-customerSchema.index({ ownerId: 1, _id: 1 });
-customerSchema.index({ accountTeam: 1 });
+// A manager's list in name order: the customers they own or are on the team of (equality first, then the sort key);
+// the ownerId prefix also serves the reports' team filter. accountTeam is an array: the embedded engine serves the
+// membership through its multikey side table, MongoDB through a multikey index.
+customerSchema.index({ ownerId: 1, name: 1, _id: 1 });
+customerSchema.index({ accountTeam: 1, name: 1, _id: 1 });
 // List sorts (keyset pagination on each sort key with _id as tie-breaker).
 customerSchema.index({ name: 1, _id: 1 });
 customerSchema.index({ updatedAt: -1, _id: -1 });

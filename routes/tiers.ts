@@ -43,10 +43,13 @@ async function withCustomers(rows: Row[]) {
   return rows.map((r) => ({ ...approvalJson(r), customer: byId.get(String(r.customerId)) ?? null }));
 }
 
-/** The customer's tier, how it was scored, its override, the request waiting and the last 100 changes. */
-async function tierView(customerId: Types.ObjectId, now = new Date()) {
+/**
+ * The customer's tier, how it was scored, its override, the request waiting and the last 100 changes. `read` is the
+ * customer as just read (its access check), so a GET reads it once; after a change it is read again.
+ */
+async function tierView(customerId: Types.ObjectId, read?: Row, now = new Date()) {
   const [c, pending, history] = await Promise.all([
-    CustomerModel.findById(customerId).lean(),
+    read ?? CustomerModel.findById(customerId).lean(),
     TierApprovalModel.findOne({ key: String(customerId), status: 'pending' }).lean(),
     TierChangeModel.find({ customerId }).sort({ at: -1, _id: -1 }).limit(100).lean(),
   ]);
@@ -106,7 +109,7 @@ export function tiersRouter(config: Config): Router {
 
   router.get('/customers/:id/tier', auth, async (req, res) => {
     const customer = await customerFor(currentUser(req), String(req.params.id), 'read');
-    res.json(await tierView(customer._id));
+    res.json(await tierView(customer._id, customer.toObject()));
   });
 
   router.post('/customers/:id/tier/override', auth, async (req, res) => {
