@@ -106,10 +106,9 @@ customerSchema.index({ accountTeam: 1, name: 1, _id: 1 });
 customerSchema.index({ name: 1, _id: 1 });
 customerSchema.index({ updatedAt: -1, _id: -1 });
 customerSchema.index({ revenue12m: -1, _id: -1 });
-// List filters.
-customerSchema.index({ status: 1 });
-// ?tier= on the list, and the tier reports' match.
-customerSchema.index({ tier: 1 });
+// ?status= and ?tier= on the list in name order (equality first, then the sort key); tier also serves the reports' match.
+customerSchema.index({ status: 1, name: 1, _id: 1 });
+customerSchema.index({ tier: 1, name: 1, _id: 1 });
 customerSchema.index({ 'company.industry': 1 });
 customerSchema.index({ 'company.region': 1 });
 customerSchema.index({ tags: 1 });

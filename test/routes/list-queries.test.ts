@@ -93,6 +93,8 @@ describe('list queries at scale', function () {
     ['all customers in name order', () => executive, () => '/customers?limit=50', 'customers'],
     ['customers by update and by revenue', () => executive, () => '/customers?limit=50&sort=-revenue12m', 'customers'],
     ['customers with a tag', () => executive, () => '/customers?limit=50&tag=scale', 'customers'],
+    ['customers of a status', () => executive, () => '/customers?limit=50&status=prospect', 'customers'],
+    ['customers of a tier', () => executive, () => '/customers?limit=50&tier=B', 'customers'],
     ['a customer\'s contacts', () => manager, () => `/customers/${own.id}/contacts`, 'contacts'],
     ['a customer\'s projects', () => manager, () => `/customers/${own.id}/projects`, 'projects'],
     ['a manager\'s own projects', () => manager, () => '/projects?owner=me', 'projects'],
