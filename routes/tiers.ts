@@ -45,9 +45,10 @@ async function withCustomers(rows: Row[]) {
 
 /**
  * The customer's tier, how it was scored, its override, the request waiting and the last 100 changes. `read` is the
- * customer as just read (its access check), so a GET reads it once; after a change it is read again.
+ * customer as its access check reads it, so a GET reads it once, beside the other two reads; after a change it is
+ * read again.
  */
-async function tierView(customerId: Types.ObjectId, read?: Row, now = new Date()) {
+async function tierView(customerId: Types.ObjectId, read?: Promise<Row>, now = new Date()) {
   const [c, pending, history] = await Promise.all([
     read ?? CustomerModel.findById(customerId).lean(),
     TierApprovalModel.findOne({ key: String(customerId), status: 'pending' }).lean(),
@@ -108,8 +109,8 @@ export function tiersRouter(config: Config): Router {
   const leadership = authorize('executive', 'admin');
 
   router.get('/customers/:id/tier', auth, async (req, res) => {
-    const customer = await customerFor(currentUser(req), String(req.params.id), 'read');
-    res.json(await tierView(customer._id, customer.toObject()));
+    const id = new Types.ObjectId(idParam(String(req.params.id), 'customer'));
+    res.json(await tierView(id, customerFor(currentUser(req), String(id), 'read').then((c) => c.toObject())));
   });
 
   router.post('/customers/:id/tier/override', auth, async (req, res) => {
