@@ -128,8 +128,16 @@ try {
       raw: () => ContactModel.collection.find({ customerId: someCustomer }).sort({ name: 1, _id: 1 }).limit(51).toArray(),
     },
     {
-      label: 'GET /projects?limit=50 (manager)', user: manager, url: '/projects?limit=50',
+      label: 'GET /projects?owner=me (manager)', user: manager, url: '/projects?owner=me&limit=50',
       raw: () => ProjectModel.collection.find({ ownerId: book.manager }).sort({ _id: -1 }).limit(51).toArray(),
+    },
+    {
+      // Every project of the manager's customers: their ids first (what the route does), then the page.
+      label: 'GET /projects (manager, all their customers)', user: manager, url: '/projects?limit=50',
+      raw: async () => {
+        const ids = (await customers.find(customerFilter(manager, { includeArchived: true }), { projection: { _id: 1 } }).toArray()).map((c) => c._id);
+        return ProjectModel.collection.find({ customerId: { $in: ids } }).sort({ _id: -1 }).limit(51).toArray();
+      },
     },
     {
       label: 'GET /visits?owner=me&overdue=true (manager)', user: manager, url: '/visits?owner=me&overdue=true&limit=50',
