@@ -102,17 +102,18 @@ const customerSchema = new Schema(
 
 // Create and CSV import find customers by code; codes are unique.
 customerSchema.index({ code: 1 }, { unique: true });
-// A manager's list: the customers they own or are on the team of.
-customerSchema.index({ ownerId: 1, _id: 1 });
-customerSchema.index({ accountTeam: 1 });
+// A manager's list in name order: the customers they own or are on the team of (equality first, then the sort key);
+// the ownerId prefix also serves the reports' team filter. accountTeam is an array: the embedded engine serves the
+// membership through its multikey side table, MongoDB through a multikey index.
+customerSchema.index({ ownerId: 1, name: 1, _id: 1 });
+customerSchema.index({ accountTeam: 1, name: 1, _id: 1 });
 // List sorts (keyset pagination on each sort key with _id as tie-breaker).
 customerSchema.index({ name: 1, _id: 1 });
 customerSchema.index({ updatedAt: -1, _id: -1 });
 customerSchema.index({ revenue12m: -1, _id: -1 });
-// List filters.
-customerSchema.index({ status: 1 });
-// ?tier= on the list, and the tier reports' match.
-customerSchema.index({ tier: 1 });
+// ?status= and ?tier= on the list in name order (equality first, then the sort key); tier also serves the reports' match.
+customerSchema.index({ status: 1, name: 1, _id: 1 });
+customerSchema.index({ tier: 1, name: 1, _id: 1 });
 customerSchema.index({ 'company.industry': 1 });
 customerSchema.index({ 'company.region': 1 });
 customerSchema.index({ tags: 1 });

@@ -57,6 +57,9 @@ projectSchema.index({ ownerId: 1, _id: -1 });
 projectSchema.index({ stage: 1, _id: -1 });
 // The nightly revenue refresh: every project in a revenue stage won since a date.
 projectSchema.index({ stage: 1, wonAt: 1 });
+// Revenue won by some customers since a date (plans' revenue actuals for a page of plans): the customers first, so a
+// page of plans reads their projects, not every project won since the date.
+projectSchema.index({ customerId: 1, stage: 1, wonAt: 1 });
 
 export type Project = InferSchemaType<typeof projectSchema>;
 export type ProjectDocument = HydratedDocument<Project>;

@@ -25,8 +25,8 @@ const changeSchema = new Schema(
 );
 
 changeSchema.index({ key: 1 }, { unique: true });
-// A customer's tier history, newest first.
-changeSchema.index({ customerId: 1, at: -1 });
+// A customer's tier history, newest first (GET /customers/:id/tier sorts by at, then _id).
+changeSchema.index({ customerId: 1, at: -1, _id: -1 });
 // The movements report: changes applied in a period.
 changeSchema.index({ at: 1 });
 

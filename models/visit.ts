@@ -54,6 +54,8 @@ visitSchema.index({ cadenceKey: 1 }, { unique: true });
 visitSchema.index({ customerId: 1, _id: -1 });
 // GET /visits?owner=
 visitSchema.index({ ownerId: 1, _id: -1 });
+// GET /visits?owner=me&overdue=true: an owner's open visits due before now.
+visitSchema.index({ ownerId: 1, status: 1, dueAt: 1 });
 // Open visits by due date: ?overdue=true, the reminder and escalation jobs, replanning.
 visitSchema.index({ status: 1, dueAt: 1 });
 

@@ -14,7 +14,7 @@ import type { Config } from '../server/config.ts';
 import { HttpError, type FieldError } from '../server/errors.ts';
 import { applyToLatest, etagOf, staleError } from '../server/etag.ts';
 import { decodeCursor, pageKeys, toPage } from '../server/paging.ts';
-import { objectId, parse } from '../server/validate.ts';
+import { idParam, objectId, parse } from '../server/validate.ts';
 import { createCustomerSchema, patchCustomerSchema, type CustomerInput } from './customer-input.ts';
 
 export const customerFilterKeys = {
@@ -130,8 +130,12 @@ export function customersRouter(config: Config): Router {
 
   // The file shows the improvement actions still open, so nobody reads a customer without seeing what it asked of us.
   router.get('/:id', async (req, res) => {
-    const customer = await customerFor(currentUser(req), req.params.id, 'read');
-    const open = await ActionModel.find({ customerId: customer._id, status: { $in: ['open', 'in_progress'] } }).sort({ _id: 1 }).limit(50).lean();
+    const id = idParam(req.params.id, 'customer');
+    // Read beside the access check (and dropped if it fails), saving a round trip.
+    const [customer, open] = await Promise.all([
+      customerFor(currentUser(req), id, 'read'),
+      ActionModel.find({ customerId: id, status: { $in: ['open', 'in_progress'] } }).sort({ _id: 1 }).limit(50).lean(),
+    ]);
     sendCustomer(res, customer, 200, { openActions: open.map((a) => toPublicJson(a, ['key'])) });
   });
 

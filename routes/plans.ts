@@ -1,7 +1,8 @@
 import { Router, type Response } from 'express';
 import { Types } from 'mongoose';
 import { CustomerModel, canChange, visibleTo } from '../models/customer.ts';
-import { IN_LIMIT, isDuplicateKeyError } from '../models/engine.ts';
+import { allOf, rowsOfCustomers } from '../models/customer-scope.ts';
+import { isDuplicateKeyError } from '../models/engine.ts';
 import { toPublicJson } from '../models/json.ts';
 import {
   PlanModel, attainmentOf, copiedContent, definitionOf, mergeById, moveRefusal, periodBounds, planAttainment, withRevenueActuals,
@@ -79,11 +80,6 @@ async function insertPlan(fields: Record<string, unknown> & { period: string }):
   return created.toObject() as PlanRow;
 }
 
-/** Conditions that all hold, leaving out empty ones. */
-const allOf = (...conditions: Array<Record<string, unknown>>) => {
-  const given = conditions.filter((c) => Object.keys(c).length > 0);
-  return given.length ? { $and: given } : {};
-};
 // A revenue objective counts the customer's currency unless the client names another unit, and no stored actual.
 const asRevenue = (currency: string) => <O extends Record<string, unknown>>(o: O): O =>
   (o.metric === 'revenue' ? { ...o, actual: null, unit: o.unit || currency } : o);
@@ -96,24 +92,6 @@ const idBefore = (cursor?: string) => {
   const after = decodeCursor(cursor, (p) => typeof p.id === 'string' && /^[0-9a-f]{24}$/.test(p.id));
   return after ? { _id: { $lt: new Types.ObjectId(after.id as string) } } : {};
 };
-
-/**
- * limit + 1 plans matching `filter`, newest first, of the customers in `allowed` (all when null). A small set goes to
- * the database as an $in; a large one is checked here over batches, which the embedded engine does far faster.
- */
-async function findPlans(filter: Record<string, unknown>, allowed: Set<string> | null, limit: number): Promise<PlanRow[]> {
-  const query = (extra: Record<string, unknown>, n: number) => PlanModel.find(allOf(filter, extra)).sort({ _id: -1 }).limit(n).lean<PlanRow[]>();
-  if (!allowed) return query({}, limit + 1);
-  if (allowed.size <= IN_LIMIT) return query({ customerId: { $in: [...allowed].map((id) => new Types.ObjectId(id)) } }, limit + 1);
-  const rows: PlanRow[] = [];
-  const BATCH = 500;
-  for (let last: Types.ObjectId | undefined; ;) {
-    const batch = await query(last ? { _id: { $lt: last } } : {}, BATCH);
-    rows.push(...batch.filter((p) => allowed.has(String(p.customerId))));
-    if (rows.length > limit || batch.length < BATCH) return rows.slice(0, limit + 1);
-    last = batch[batch.length - 1]!._id;
-  }
-}
 
 // Shares its mount point with other routers, so authentication is attached per route, not with router.use.
 export function plansRouter(config: Config): Router {
@@ -147,18 +125,17 @@ export function plansRouter(config: Config): Router {
   router.get('/plans', auth, async (req, res) => {
     const user = currentUser(req);
     const input = parse(listSchema, req.query);
-    // Access first, from ids the database gave us, so no other condition can widen it.
-    let allowed: Set<string> | null = null;
-    if (user.role === 'manager' || input.tier) {
-      const match = allOf(visibleTo(user), input.tier ? { tier: input.tier } : {});
-      allowed = new Set((await CustomerModel.find(match, { _id: 1 }).lean()).map((c) => String(c._id)));
-    }
     const filter: Record<string, unknown> = { ...idBefore(input.cursor) };
     if (input.customerId) filter.customerId = new Types.ObjectId(input.customerId);
     if (input.period) filter.period = input.period;
     if (input.status) filter.status = input.status;
     if (input.owner) filter.ownerId = new Types.ObjectId(input.owner === 'me' ? user.id : input.owner);
-    const rows = await findPlans(filter, allowed, input.limit);
+    // Access first (models/customer-scope.ts), whatever the other filters; ?tier= is a condition on the customers too.
+    const rows = await rowsOfCustomers(allOf(visibleTo(user), input.tier ? { tier: input.tier } : {}), {
+      find: (extra, n) => PlanModel.find(allOf(filter, extra)).sort({ _id: -1 }).limit(n).lean<PlanRow[]>(),
+      after: (row) => ({ _id: { $lt: row._id } }),
+      narrow: Boolean(input.customerId || input.owner),
+    }, input.limit);
     const page = toPage(rows, input.limit, (r) => ({ id: String(r._id) }), (r) => r);
     res.json({ items: await plansJson(page.items), nextCursor: page.nextCursor });
   });

@@ -3,6 +3,7 @@ import Joi from 'joi';
 import { Types } from 'mongoose';
 import { diffFields, recordChange } from '../models/change.ts';
 import { CustomerModel, visibleTo, type CustomerDocument } from '../models/customer.ts';
+import { allOf, rowsOfCustomers } from '../models/customer-scope.ts';
 import { toPublicJson } from '../models/json.ts';
 import {
   ProjectModel, isStageProblem, nextStage, projectStages, refreshRevenue12m, type ProjectDocument, type ProjectStage,
@@ -115,17 +116,16 @@ export function projectsRouter(config: Config): Router {
     const user = currentUser(req);
     const input = parse(listSchema, req.query);
     const and: Record<string, unknown>[] = [];
-    // Access first, from ids the database gave us, so no other condition can widen it.
-    if (user.role === 'manager') {
-      const visible = await CustomerModel.find(visibleTo(user), { _id: 1 }).lean();
-      and.push({ customerId: { $in: visible.map((c) => c._id) } });
-    }
     if (input.customerId) and.push({ customerId: new Types.ObjectId(input.customerId) });
     if (input.stage) and.push({ stage: input.stage });
     if (input.owner) and.push({ ownerId: new Types.ObjectId(input.owner === 'me' ? user.id : input.owner) });
     and.push(before(input.cursor));
-    const conditions = and.filter((c) => Object.keys(c).length > 0);
-    const rows = await ProjectModel.find(conditions.length ? { $and: conditions } : {}).sort({ _id: -1 }).limit(input.limit + 1).lean();
+    // Access first: only projects of customers the user sees (models/customer-scope.ts), whatever the other filters.
+    const rows = await rowsOfCustomers(visibleTo(user), {
+      find: (extra, n) => ProjectModel.find(allOf(...and, extra)).sort({ _id: -1 }).limit(n).lean(),
+      after: (row) => ({ _id: { $lt: row._id } }),
+      narrow: Boolean(input.customerId || input.owner),
+    }, input.limit);
     res.json(toPage(rows, input.limit, (r) => ({ id: String(r._id) }), (r) => toPublicJson(r)));
   });
 

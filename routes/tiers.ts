@@ -43,10 +43,14 @@ async function withCustomers(rows: Row[]) {
   return rows.map((r) => ({ ...approvalJson(r), customer: byId.get(String(r.customerId)) ?? null }));
 }
 
-/** The customer's tier, how it was scored, its override, the request waiting and the last 100 changes. */
-async function tierView(customerId: Types.ObjectId, now = new Date()) {
+/**
+ * The customer's tier, how it was scored, its override, the request waiting and the last 100 changes. `read` is the
+ * customer as its access check reads it, so a GET reads it once, beside the other two reads; after a change it is
+ * read again.
+ */
+async function tierView(customerId: Types.ObjectId, read?: Promise<Row>, now = new Date()) {
   const [c, pending, history] = await Promise.all([
-    CustomerModel.findById(customerId).lean(),
+    read ?? CustomerModel.findById(customerId).lean(),
     TierApprovalModel.findOne({ key: String(customerId), status: 'pending' }).lean(),
     TierChangeModel.find({ customerId }).sort({ at: -1, _id: -1 }).limit(100).lean(),
   ]);
@@ -105,8 +109,8 @@ export function tiersRouter(config: Config): Router {
   const leadership = authorize('executive', 'admin');
 
   router.get('/customers/:id/tier', auth, async (req, res) => {
-    const customer = await customerFor(currentUser(req), String(req.params.id), 'read');
-    res.json(await tierView(customer._id));
+    const id = new Types.ObjectId(idParam(String(req.params.id), 'customer'));
+    res.json(await tierView(id, customerFor(currentUser(req), String(id), 'read').then((c) => c.toObject())));
   });
 
   router.post('/customers/:id/tier/override', auth, async (req, res) => {

@@ -2,7 +2,8 @@ import { Router, type Response } from 'express';
 import { Types } from 'mongoose';
 import { ActionModel, actionsFromFeedback } from '../models/action.ts';
 import { ContactModel } from '../models/contact.ts';
-import { CustomerModel, visibleTo } from '../models/customer.ts';
+import { visibleTo } from '../models/customer.ts';
+import { allOf, rowsOfCustomers } from '../models/customer-scope.ts';
 import { toPublicJson } from '../models/json.ts';
 import { executiveIds, notify } from '../models/notification.ts';
 import { needsAlert, refreshSatisfaction } from '../models/satisfaction.ts';
@@ -33,19 +34,25 @@ const before = (cursor: string | undefined): Record<string, unknown> => {
   return after ? { _id: { $lt: new Types.ObjectId(after.id as string) } } : {};
 };
 
-/** The list filter: access first, from ids the database gave us, so no other condition can widen it. */
-async function listFilter(user: AuthUser, input: VisitListInput | ActionListInput, extra: Array<Record<string, unknown>>) {
+/** The list's own filter; access is applied by rowsOfCustomers, before any other condition can widen it. */
+function listFilter(user: AuthUser, input: VisitListInput | ActionListInput, extra: Array<Record<string, unknown>>): Array<Record<string, unknown>> {
   const and: Array<Record<string, unknown>> = [];
-  if (user.role === 'manager') {
-    const visible = await CustomerModel.find(visibleTo(user), { _id: 1 }).lean();
-    and.push({ customerId: { $in: visible.map((c) => c._id) } });
-  }
   if (input.customerId) and.push({ customerId: new Types.ObjectId(input.customerId) });
   if (input.status) and.push({ status: input.status });
   if (input.owner) and.push({ ownerId: new Types.ObjectId(input.owner === 'me' ? user.id : input.owner) });
   and.push(...extra, before(input.cursor));
-  const conditions = and.filter((c) => Object.keys(c).length > 0);
-  return conditions.length ? { $and: conditions } : {};
+  return and;
+}
+
+/** Newest first, only of customers the user sees. */
+function newestOfVisible<T extends { _id: Types.ObjectId; customerId: unknown }>(
+  user: AuthUser, input: VisitListInput | ActionListInput, and: Array<Record<string, unknown>>, find: (filter: Record<string, unknown>, n: number) => Promise<T[]>,
+) {
+  return rowsOfCustomers(visibleTo(user), {
+    find: (extra, n) => find(allOf(...and, extra), n),
+    after: (row) => ({ _id: { $lt: row._id } }),
+    narrow: Boolean(input.customerId || input.owner),
+  }, input.limit);
 }
 
 /** Contacts named must belong to the visit's customer; owners must be active users. */
@@ -107,7 +114,8 @@ export function visitsRouter(config: Config): Router {
     if (input.dueAfter) due.$gte = input.dueAfter;
     const extra: Array<Record<string, unknown>> = [Object.keys(due).length ? { dueAt: due } : {}];
     if (input.overdue) extra.push({ status: 'scheduled', dueAt: { $lt: new Date() } });
-    const rows = await VisitModel.find(await listFilter(currentUser(req), input, extra)).sort({ _id: -1 }).limit(input.limit + 1).lean();
+    const user = currentUser(req);
+    const rows = await newestOfVisible(user, input, listFilter(user, input, extra), (filter, n) => VisitModel.find(filter).sort({ _id: -1 }).limit(n).lean());
     res.json(toPage(rows, input.limit, (r) => ({ id: String(r._id) }), visitJson));
   });
 
@@ -171,7 +179,8 @@ export function visitsRouter(config: Config): Router {
 
   router.get('/actions', auth, async (req, res) => {
     const input = parse(actionListSchema, req.query);
-    const rows = await ActionModel.find(await listFilter(currentUser(req), input, [])).sort({ _id: -1 }).limit(input.limit + 1).lean();
+    const user = currentUser(req);
+    const rows = await newestOfVisible(user, input, listFilter(user, input, []), (filter, n) => ActionModel.find(filter).sort({ _id: -1 }).limit(n).lean());
     res.json(toPage(rows, input.limit, (r) => ({ id: String(r._id) }), actionJson));
   });
 
