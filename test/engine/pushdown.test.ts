@@ -53,6 +53,19 @@ describe('embedded engine: query semantics that pushdown must keep', () => {
     expect(await names(c, { tags: { $nin: ['x'] } })).to.deep.equal(['bool', 'date', 'document', 'double', 'empty-array', 'null', 'oid', 'string', 'array', 'missing'].sort());
   });
 
+  it('keeps numeric-looking strings in an indexed array field strings: "5" > "10", "1e2" is not 100', async () => {
+    const d = await fresh('numeric_strings');
+    await d.createIndex({ tags: 1 });
+    await d.insertMany([
+      { name: 'five', tags: ['5', '0'] }, { name: 'exp', tags: ['1e2', '0'] }, { name: 'ten', tags: ['10', '0'] }, { name: 'number', tags: [5, 0] },
+    ]);
+    expect(await names(d, { tags: { $gt: '10' } })).to.deep.equal(['exp', 'five']);
+    expect(await names(d, { tags: { $gt: '10' } }, { name: 1 }, 1)).to.deep.equal(['exp']);
+    expect(await names(d, { tags: '1e2' })).to.deep.equal(['exp']);
+    expect(await names(d, { tags: { $in: [100, '100', 10] } })).to.deep.equal([]);
+    expect(await names(d, { tags: { $lt: 6 } })).to.deep.equal(['number']);
+  });
+
   it('matches null with a missing field, a null and an array holding null; $ne: null with the rest', async () => {
     expect(await names(c, { v: null })).to.deep.equal(['missing', 'null']);
     expect(await names(c, { tags: null })).to.deep.equal(['array', 'bool', 'date', 'document', 'empty-array', 'missing', 'null', 'oid']);
