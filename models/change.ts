@@ -30,7 +30,7 @@ export const ChangeModel = model('Change', changeSchema, 'changes');
 
 const derivedTierPaths = [
   'tier', 'tierScore', 'tierComputed', 'tierBreakdown', 'tierPolicyVersion', 'tierScoredAt', 'tierSource', 'tierUpdatedAt',
-  'tierOverride', 'tierRevision', 'tierLastChange', 'reportRev', 'reportPending',
+  'tierOverride', 'tierRevision', 'tierLastChange', 'reportRev', 'reportPending', 'companyIndustry', 'companyRegion',
 ];
 
 export type FieldChange = { field: string; old: unknown; new: unknown };

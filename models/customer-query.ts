@@ -29,8 +29,9 @@ export function customerFilter(user: AuthUser, f: CustomerFilters): Record<strin
   if (f.status) and.push({ status: f.status });
   if (f.tier) and.push({ tier: f.tier === 'none' ? null : f.tier });
   if (f.owner) and.push({ ownerId: new Types.ObjectId(f.owner === 'me' ? user.id : f.owner) });
-  if (f.industry) and.push({ 'company.industry': f.industry });
-  if (f.region) and.push({ 'company.region': f.region });
+  // top-level copies of company.industry and company.region, which an index serves with the name sort
+  if (f.industry) and.push({ companyIndustry: f.industry });
+  if (f.region) and.push({ companyRegion: f.region });
   if (f.tag) and.push({ tags: f.tag });
   if (f.parentId) and.push({ parentId: new Types.ObjectId(f.parentId) });
   if (f.q) {

@@ -1,6 +1,7 @@
 import { Schema, Types, model, type HydratedDocument, type InferSchemaType } from 'mongoose';
 import type { AuthUser } from '../server/auth.ts';
 import { jsonOptions } from './json.ts';
+import { companyCopyHooks } from './customer-copies.ts';
 import { reportRowHooks } from './report-rows.ts';
 
 export const customerStatuses = ['prospect', 'active', 'dormant', 'lost'] as const;
@@ -14,7 +15,7 @@ export const ownerships = ['public', 'private', 'state_owned', 'government', 'co
 const text = (max: number) => ({ type: String, trim: true, maxlength: max });
 
 /** Bookkeeping left out of the customer's JSON (the breakdown is served by GET /customers/:id/tier). */
-export const customerInternalPaths = ['nameKey', 'tierBreakdown', 'tierRevision', 'tierLastChange', 'reportRev', 'reportPending'] as const;
+export const customerInternalPaths = ['nameKey', 'tierBreakdown', 'tierRevision', 'tierLastChange', 'reportRev', 'reportPending', 'companyIndustry', 'companyRegion'] as const;
 
 const customerSchema = new Schema(
   {
@@ -46,6 +47,9 @@ const customerSchema = new Schema(
       purchasingPreferences: text(4000),
       paymentNotes: text(4000),
     },
+    // Copies of company.industry and company.region for the list's filters (models/customer-copies.ts keeps them).
+    companyIndustry: { type: String, default: null },
+    companyRegion: { type: String, default: null },
     tierInputs: {
       // Estimated yearly wallet, minor units of `currency`.
       potential: { type: Number, min: 0 },
@@ -114,8 +118,8 @@ customerSchema.index({ revenue12m: -1, _id: -1 });
 // ?status= and ?tier= on the list in name order (equality first, then the sort key); tier also serves the reports' match.
 customerSchema.index({ status: 1, name: 1, _id: 1 });
 customerSchema.index({ tier: 1, name: 1, _id: 1 });
-customerSchema.index({ 'company.industry': 1 });
-customerSchema.index({ 'company.region': 1 });
+customerSchema.index({ companyIndustry: 1, name: 1, _id: 1 });
+customerSchema.index({ companyRegion: 1, name: 1, _id: 1 });
 customerSchema.index({ tags: 1 });
 // Group hierarchy: children of a parent, and the cycle check walking up.
 customerSchema.index({ parentId: 1 });
@@ -126,6 +130,8 @@ customerSchema.index({ reportPending: 1 });
 
 // Every write of a customer through mongoose keeps its report row current (see models/report-rows.ts).
 customerSchema.plugin(reportRowHooks);
+// ... and the top-level copies of its industry and region (see models/customer-copies.ts).
+customerSchema.plugin(companyCopyHooks);
 
 export type Customer = InferSchemaType<typeof customerSchema>;
 export type CustomerDocument = HydratedDocument<Customer>;

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { startWorker, type Worker } from '../jobs/agenda.ts';
 import { enqueue } from '../jobs/queue.ts';
 import { CustomerModel } from '../models/customer.ts';
+import { backfillCompanyCopies } from '../models/customer-copies.ts';
 import { backfillReportRows } from '../models/report-rows.ts';
 import { createApp } from './app.ts';
 import { bootstrapUsers } from './bootstrap.ts';
@@ -35,6 +36,9 @@ export async function runService(parts: { api: boolean; worker: boolean }): Prom
     // A database from before the report rows gets them now (once; later starts find nothing to do).
     const backfilled = await backfillReportRows(CustomerModel);
     if (backfilled) logger.info({ customers: backfilled }, 'report rows made');
+    // ... and the top-level copies of industry and region that the list's filters use.
+    const copied = await backfillCompanyCopies(CustomerModel);
+    if (copied) logger.info({ customers: copied }, 'industry and region copied for the list filters');
     if (parts.worker) worker = await startWorker(config, logger);
     if (parts.api) {
       const created = await bootstrapUsers(config);
