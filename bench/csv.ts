@@ -73,12 +73,13 @@ try {
   const server = createApp(config, createLogger(config)).listen(0, '127.0.0.1');
   await new Promise((r) => server.once('listening', r));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/customers`;
-  const authorization = `Bearer ${signAccessToken(config, { id: String(admin._id), role: 'admin' })}`;
+  // A fresh token per request: an import of the old code outlasts an access token's 15 minutes.
+  const bearer = () => `Bearer ${signAccessToken(config, { id: String(admin._id), role: 'admin' })}`;
   const emails = managers.map((m) => m.email);
 
   const importFile = async (label: string, text: string, query = '') => {
     const [ms, body] = await time(async () => {
-      const res = await send(`${base}/import${query}`, { method: 'POST', headers: { authorization, 'content-type': 'text/csv' }, body: text });
+      const res = await send(`${base}/import${query}`, { method: 'POST', headers: { authorization: bearer(), 'content-type': 'text/csv' }, body: text });
       if (res.status !== 200) throw new Error(`${res.status} ${res.text.slice(0, 500)}`);
       return JSON.parse(res.text) as Record<string, unknown>;
     });
@@ -96,7 +97,7 @@ try {
     const started = performance.now();
     let firstByte = 0;
     let bytes = 0;
-    const res = await send(`${base}/export`, { headers: { authorization } }, (chunk) => {
+    const res = await send(`${base}/export`, { headers: { authorization: bearer() } }, (chunk) => {
       firstByte ||= performance.now() - started;
       bytes += chunk.length;
     });

@@ -55,7 +55,13 @@ function exportRow(c: StoredCustomer, emailOf: (id: unknown) => string, codeOf: 
   });
 }
 
-const EXPORT_BATCH = 500;
+// Rows go out a batch at a time: small enough that the answer starts at once, large enough for few lookups.
+export const EXPORT_BATCH = 200;
+
+/** The customer fields the export's columns read: the rest (tier breakdowns, history) never crosses the wire. */
+export const exportFields = {
+  code: 1, name: 1, status: 1, ownerId: 1, accountTeam: 1, parentId: 1, tags: 1, currency: 1, company: 1, tierInputs: 1, revenue12m: 1, archived: 1,
+} as const;
 
 /**
  * CSV records for the customers in the order given. Owners, team members and parents are resolved per batch with

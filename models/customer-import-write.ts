@@ -1,10 +1,14 @@
-import type { AnyBulkWriteOperation } from 'mongoose';
+import { Types, type AnyBulkWriteOperation } from 'mongoose';
 import type { AuthUser } from '../server/auth.ts';
 import { diffFields, recordChanges } from './change.ts';
 import { CustomerModel } from './customer.ts';
 import { withChanges } from './customer-csv.ts';
 import type { PlannedRow } from './customer-import.ts';
-import { BULK_CHUNK, insertManyTaken } from './engine.ts';
+import { BULK_CHUNK, insertManyTaken, insertUnlessTaken } from './engine.ts';
+import { TierChangeModel, fileNewRequests, insertChangeRecords } from './tier-change.ts';
+import { currentPolicy, type Policy } from './tier-policy.ts';
+import { classifyNew } from './tiering.ts';
+import { VisitModel, cadenceDueAt, cadenceVisit } from './visit.ts';
 
 const INSERT_CHUNK = 500;
 
@@ -16,6 +20,7 @@ const INSERT_CHUNK = 500;
  * written, and importing the file again is harmless. Answers the codes of the rows not written.
  */
 export async function writeImport(user: AuthUser, rows: PlannedRow[]): Promise<string[]> {
+  const policy = await currentPolicy();
   const notCreated = new Set<string>();
   const notWritten: string[] = [];
   for (const level of parentsFirst(rows.filter((r) => r.action !== 'unchanged'))) {
@@ -25,7 +30,7 @@ export async function writeImport(user: AuthUser, rows: PlannedRow[]): Promise<s
     const updates = ready.filter((r) => !r.create);
     for (let i = 0; i < creates.length; i += INSERT_CHUNK) {
       const chunk = creates.slice(i, i + INSERT_CHUNK);
-      for (const row of await insertNew(chunk)) lost.add(row);
+      for (const row of await insertNew(chunk, policy)) lost.add(row);
       await recordImported(user, chunk.filter((r) => !lost.has(r)));
     }
     for (let i = 0; i < updates.length; i += BULK_CHUNK) {
@@ -42,10 +47,24 @@ export async function writeImport(user: AuthUser, rows: PlannedRow[]): Promise<s
   return notWritten;
 }
 
-/** Inserts new customers; answers the rows whose code someone else took meanwhile (the unique index refused them). */
-async function insertNew(rows: PlannedRow[]): Promise<PlannedRow[]> {
-  const taken = await insertManyTaken(CustomerModel, rows.map((r) => r.create!), { strict: true });
-  return [...taken].map((index) => rows[index]!);
+/**
+ * Inserts new customers already classified (tier, score, first change, next visit due), then opens their cadence
+ * visits and files the approvals their score asks for, as reclassify would have done in further writes. The change
+ * records go first, as every tier change's do; those of rows whose code someone else took meanwhile (the unique index
+ * refused the customer) are taken back. Answers those rows.
+ */
+async function insertNew(rows: PlannedRow[], policy: Policy): Promise<PlannedRow[]> {
+  const now = new Date();
+  const { fields, records, requests } = classifyNew(rows.map((r) => ({ ...r.create, _id: new Types.ObjectId(r.id) })), policy, now, 'CSV import');
+  const nextVisitDue = (id: string) => cadenceDueAt({ tier: fields.get(id)!.tier as string, tierUpdatedAt: now }, policy.cadenceDays);
+  const docs = rows.map((r) => ({ ...r.create, ...fields.get(r.id), satisfaction: { nextVisitDue: nextVisitDue(r.id) } }));
+  await insertChangeRecords(records);
+  const lost = [...await insertManyTaken(CustomerModel, docs, { strict: true })].map((index) => rows[index]!);
+  if (lost.length) await TierChangeModel.deleteMany({ customerId: { $in: lost.map((r) => new Types.ObjectId(r.id)) } });
+  const created = new Set(rows.filter((r) => !lost.includes(r)).map((r) => r.id));
+  await insertUnlessTaken(VisitModel, rows.filter((r) => created.has(r.id)).map((r) => cadenceVisit({ _id: r.id, ownerId: r.create!.ownerId }, nextVisitDue(r.id))));
+  await fileNewRequests(requests.filter((r) => created.has(String(r.customerId))));
+  return lost;
 }
 
 /**

@@ -36,9 +36,9 @@ export async function importCustomers(user: AuthUser, text: string, { dryRun }: 
   if (issues.length || dryRun) return { issues, rows, summary, notWritten: [] };
   const notWritten = await writeImport(user, rows);
   const skipped = new Set(notWritten);
-  const written = rows.filter((r) => r.action !== 'unchanged' && !skipped.has(r.code)).map((r) => r.id);
-  // Imported tier inputs (and new customers) are scored at once, like edits through the API.
-  if (written.length) await reclassify({ customerIds: written, trigger: 'CSV import' });
+  // Imported tier inputs are scored at once, like edits through the API (new customers were created classified).
+  const updated = rows.filter((r) => r.action === 'updated' && !skipped.has(r.code)).map((r) => r.id);
+  if (updated.length) await reclassify({ customerIds: updated, trigger: 'CSV import' });
   return { issues, rows, summary, notWritten };
 }
 
