@@ -115,6 +115,14 @@ try {
     for (let i = 0; i < copies.length; i += 500) await scratch.insertMany(copies.slice(i, i + 500));
   });
   console.log(`${'raw driver: insert as many (500 a batch)'.padEnd(44)} ${seconds(insertMs).padStart(9)}`);
+  const [updateMs] = await time(async () => {
+    for (let i = 0; i < docs.length; i += 50) {
+      await CustomerModel.collection.bulkWrite(docs.slice(i, i + 50).map((d) => ({
+        updateOne: { filter: { _id: d._id, __v: d.__v }, update: { $set: { name: `${d.name} again` }, $inc: { __v: 1 } } },
+      })), { ordered: false });
+    }
+  });
+  console.log(`${'raw driver: update as many by _id and version'.padEnd(44)} ${seconds(updateMs).padStart(9)}   bulkWrite of 50`);
   server.close();
 } finally {
   await db.close();

@@ -3,8 +3,7 @@ import { pipeline } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
 import express, { Router, type RequestHandler } from 'express';
 import Joi from 'joi';
-import { CustomerModel } from '../models/customer.ts';
-import { EXPORT_BATCH, csvColumns, exportFields, exportRecords, type StoredCustomer } from '../models/customer-csv.ts';
+import { csvColumns, customersByName, exportRecords } from '../models/customer-csv.ts';
 import { importCustomers } from '../models/customer-import.ts';
 import { customerFilter } from '../models/customer-query.ts';
 import { authenticate, authorize, currentUser } from '../server/auth.ts';
@@ -29,17 +28,14 @@ export function customersCsvRouter(config: Config): Router {
 
   router.get('/export', auth, async (req, res) => {
     const filters = parse(exportSchema, req.query);
-    // A cursor on the name index, so the export holds one batch in memory however many customers there are, and the
-    // first rows are sent while the rest are read.
-    const customers = CustomerModel.find(customerFilter(currentUser(req), filters), exportFields).sort({ name: 1, _id: 1 })
-      .batchSize(EXPORT_BATCH).lean<StoredCustomer[]>().cursor();
     res.setHeader('Content-Type', 'text/csv; charset=utf-8');
     res.setHeader('Content-Disposition', `attachment; filename="customers-${new Date().toISOString().slice(0, 10)}.csv"`);
     res.setHeader('Cache-Control', 'no-store');
     // The BOM makes Excel read the file as UTF-8 (names such as 华为技术 stay intact).
     const csv = stringify({ bom: true, header: true, columns: [...csvColumns] });
     try {
-      await pipeline(Readable.from(exportRecords(customers)), csv, res);
+      // Page by page, so the export holds one page in memory however many customers there are.
+      await pipeline(Readable.from(exportRecords(customersByName(customerFilter(currentUser(req), filters)))), csv, res);
     } catch (err) {
       if ((err as { code?: unknown }).code === 'ERR_STREAM_PREMATURE_CLOSE') return; // the client went away
       throw err;

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
+import { parse } from 'csv-parse/sync';
 import { ChangeModel } from '../../models/change.ts';
 import { CustomerModel } from '../../models/customer.ts';
 import { TierApprovalModel, TierChangeModel } from '../../models/tier-change.ts';
@@ -14,7 +15,7 @@ const ROWS = 2000;
 describe('POST /api/v1/customers/import of a few thousand rows', function () {
   this.timeout(180_000);
 
-  it('stores every customer classified as the tier rules would, with its timeline entry, first tier change, next visit and approvals', async () => {
+  it('stores every customer classified as the tier rules would, with its timeline entry, first tier change, next visit and approvals, and exports them all', async () => {
     const t = randomUUID().slice(0, 6).toUpperCase();
     const admin = await createUser({ role: 'admin' });
     const owner = await createUser({ role: 'manager' });
@@ -59,6 +60,11 @@ describe('POST /api/v1/customers/import of a few thousand rows', function () {
     const keyAccounts = customers.filter((c) => c.tierComputed === 'S' || c.tierComputed === 'A');
     const pending = await TierApprovalModel.find({ customerId: { $in: ids }, status: 'pending' }, { customerId: 1, to: 1 }).lean();
     expect(pending.map((a) => String(a.customerId)).sort()).to.deep.equal(keyAccounts.map((c) => String(c._id)).sort());
+
+    // The export pages through the book by name: every customer once, in name order.
+    const exported = await api().get('/api/v1/customers/export').query({ q: t }).set(bearer(admin)).expect(200);
+    const names = (parse(exported.text, { bom: true, columns: true }) as Array<{ name: string }>).map((r) => r.name);
+    expect(names).to.deep.equal(customers.map((c) => c.name).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
 
     // Again with a new name on one row in ten: those are updated (version and timeline), the rest left alone.
     const again = await send([header, ...Array.from({ length: ROWS }, (_, i) => row(i, `${t} Customer ${i}${i % 10 ? '' : ' Renamed'}`))]).expect(200);
