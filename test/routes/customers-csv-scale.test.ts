@@ -14,6 +14,10 @@ const ROWS = 2000;
 
 describe('POST /api/v1/customers/import of a few thousand rows', function () {
   this.timeout(180_000);
+  const created: string[] = [];
+  // Archived afterwards, so that later tests which look at the whole live book (a policy simulation lists at most 500
+  // moves) do not find their own customers crowded out by these.
+  after(() => CustomerModel.updateMany({ _id: { $in: created } }, { $set: { archived: true, archivedAt: new Date() } }));
 
   it('stores every customer classified as the tier rules would, with its timeline entry, first tier change, next visit and approvals, and exports them all', async () => {
     const t = randomUUID().slice(0, 6).toUpperCase();
@@ -31,6 +35,7 @@ describe('POST /api/v1/customers/import of a few thousand rows', function () {
     const res = await send([header, ...Array.from({ length: ROWS }, (_, i) => row(i, `${t} Customer ${i}`))]).expect(200);
     expect(res.body).to.include({ created: ROWS, updated: 0, unchanged: 0 });
     const ids = (res.body.rows as Array<{ id: string }>).map((r) => r.id);
+    created.push(...ids);
     const customers = await CustomerModel.find({ _id: { $in: ids } }).lean();
     expect(customers).to.have.length(ROWS);
     const byCode = new Map(customers.map((c) => [c.code, c]));
