@@ -65,18 +65,23 @@ export const exportFields = {
 } as const;
 
 /**
- * The customers of a filter in name order, a page at a time after the last one's (name, _id): with a limit the engine
- * pushes the sort down to the name index (a plain cursor had it read and sort the whole book before its first batch),
- * so the first rows go out at once and every customer is read once.
+ * The customers of a filter in name order, a page at a time from the last name sent: with a limit and one range on
+ * the name the engine reads the name index in order (a plain cursor had it read and sort the whole book before its
+ * first batch, and the exact `$or` after (name, _id) makes SQLite sort the rest of the book on every page). Rows of the
+ * last name already sent are dropped; a whole page of one name falls back to the exact position.
  */
 export async function* customersByName(filter: Record<string, unknown>): AsyncGenerator<StoredCustomer> {
-  let after: Record<string, unknown> | undefined;
+  const page = (from?: Record<string, unknown>) => CustomerModel.find(from ? { $and: [filter, from] } : filter, exportFields)
+    .sort(sortOf('name')).limit(EXPORT_BATCH).lean<StoredCustomer[]>();
+  let last: StoredCustomer | undefined;
   for (;;) {
-    const page = await CustomerModel.find(after ? { $and: [filter, after] } : filter, exportFields)
-      .sort(sortOf('name')).limit(EXPORT_BATCH).lean<StoredCustomer[]>();
-    yield* page;
-    if (page.length < EXPORT_BATCH) return;
-    after = afterPosition('name', positionOf('name', page.at(-1)!));
+    let read = await page(last ? { name: { $gte: last.name } } : undefined);
+    const sent = last;
+    let rows = sent ? read.filter((c) => c.name !== sent.name || String(c._id) > String(sent._id)) : read;
+    if (sent && !rows.length && read.length === EXPORT_BATCH) rows = read = await page(afterPosition('name', positionOf('name', sent)));
+    yield* rows;
+    if (read.length < EXPORT_BATCH || !rows.length) return;
+    last = rows.at(-1);
   }
 }
 
