@@ -56,8 +56,9 @@ function exportRow(c: StoredCustomer, emailOf: (id: unknown) => string, codeOf: 
   });
 }
 
-// Rows go out a batch at a time: small enough that the answer starts at once, large enough for few lookups.
-const EXPORT_BATCH = 200;
+// Rows are read and go out a page at a time: small enough that the answer starts within a second, large enough that
+// the engine, which sorts what is left of the range on every page, does so a few times only.
+const EXPORT_BATCH = 1000;
 
 /** The customer fields the export's columns read: the rest (tier breakdowns, history) never crosses the wire. */
 export const exportFields = {
