@@ -66,7 +66,7 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 const plain = (v: unknown): unknown => (v instanceof Types.ObjectId ? String(v) : Array.isArray(v) ? v.map(plain) : v ?? null);
 
-export async function recordChange(entry: {
+type ChangeEntry = {
   customerId: Types.ObjectId | string;
   entity: (typeof changeEntities)[number];
   entityId: Types.ObjectId | string;
@@ -74,17 +74,28 @@ export async function recordChange(entry: {
   action: (typeof changeActions)[number];
   actor: { id: string; name: string };
   fields?: FieldChange[];
-}): Promise<void> {
+};
+
+const changeDocument = (entry: ChangeEntry, at: Date) => ({
+  customerId: entry.customerId,
+  entity: entry.entity,
+  entityId: entry.entityId,
+  entityName: entry.entityName ?? '',
+  action: entry.action,
+  actorId: entry.actor.id,
+  actorName: entry.actor.name,
+  at,
+  fields: entry.fields ?? [],
+});
+
+export async function recordChange(entry: ChangeEntry): Promise<void> {
   if (entry.action === 'updated' && !entry.fields?.length) return; // nothing changed, nothing to tell
-  await ChangeModel.create({
-    customerId: entry.customerId,
-    entity: entry.entity,
-    entityId: entry.entityId,
-    entityName: entry.entityName ?? '',
-    action: entry.action,
-    actorId: entry.actor.id,
-    actorName: entry.actor.name,
-    at: new Date(),
-    fields: entry.fields ?? [],
-  });
+  await ChangeModel.create(changeDocument(entry, new Date()));
+}
+
+/** Many entries at once (an import), in insertMany batches; the same rules as recordChange. */
+export async function recordChanges(entries: ChangeEntry[]): Promise<void> {
+  const at = new Date();
+  const docs = entries.filter((e) => e.action !== 'updated' || e.fields?.length).map((e) => changeDocument(e, at));
+  for (let i = 0; i < docs.length; i += 500) await ChangeModel.insertMany(docs.slice(i, i + 500));
 }

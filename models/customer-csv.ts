@@ -1,6 +1,7 @@
 import { parse as parseCsv, CsvError } from 'csv-parse/sync';
 import type { Types } from 'mongoose';
 import { CustomerModel, type Customer } from './customer.ts';
+import { afterPosition, positionOf, sortOf } from './customer-query.ts';
 import { UserModel } from './user.ts';
 
 // The customer file as CSV, for spreadsheets: nested fields as dotted columns, people as e-mail addresses,
@@ -55,7 +56,35 @@ function exportRow(c: StoredCustomer, emailOf: (id: unknown) => string, codeOf: 
   });
 }
 
-const EXPORT_BATCH = 500;
+// Rows are read and go out a page at a time: small enough that the answer starts within a second, large enough that
+// the engine, which sorts what is left of the range on every page, does so a few times only.
+const EXPORT_BATCH = 1000;
+
+/** The customer fields the export's columns read: the rest (tier breakdowns, history) never crosses the wire. */
+export const exportFields = {
+  code: 1, name: 1, status: 1, ownerId: 1, accountTeam: 1, parentId: 1, tags: 1, currency: 1, company: 1, tierInputs: 1, revenue12m: 1, archived: 1,
+} as const;
+
+/**
+ * The customers of a filter in name order, a page at a time from the last name sent: with a limit and one range on
+ * the name the engine reads the name index in order (a plain cursor had it read and sort the whole book before its
+ * first batch, and the exact `$or` after (name, _id) makes SQLite sort the rest of the book on every page). Rows of the
+ * last name already sent are dropped; a whole page of one name falls back to the exact position.
+ */
+export async function* customersByName(filter: Record<string, unknown>): AsyncGenerator<StoredCustomer> {
+  const page = (from?: Record<string, unknown>) => CustomerModel.find(from ? { $and: [filter, from] } : filter, exportFields)
+    .sort(sortOf('name')).limit(EXPORT_BATCH).lean<StoredCustomer[]>();
+  let last: StoredCustomer | undefined;
+  for (;;) {
+    let read = await page(last ? { name: { $gte: last.name } } : undefined);
+    const sent = last;
+    let rows = sent ? read.filter((c) => c.name !== sent.name || String(c._id) > String(sent._id)) : read;
+    if (sent && !rows.length && read.length === EXPORT_BATCH) rows = read = await page(afterPosition('name', positionOf('name', sent)));
+    yield* rows;
+    if (read.length < EXPORT_BATCH || !rows.length) return;
+    last = rows.at(-1);
+  }
+}
 
 /**
  * CSV records for the customers in the order given. Owners, team members and parents are resolved per batch with

@@ -45,7 +45,7 @@ export async function sumBy<K extends string>(
 
 // FerretDB 1.24 never answers a bulkWrite (an `update` command) of 100 or more statements (seen with the SQLite
 // backend: 99 take under 0.2 s, 100 hang), so batch writes go in chunks well below that.
-const BULK_CHUNK = 50;
+export const BULK_CHUNK = 50;
 
 /** `bulkWrite` in chunks the embedded engine can take; answers the total of modified documents. */
 export async function bulkWriteInChunks(model: Model<any>, operations: AnyBulkWriteOperation[]): Promise<number> {
@@ -62,15 +62,23 @@ export async function bulkWriteInChunks(model: Model<any>, operations: AnyBulkWr
  * not inserted, the others are). This is how an effect that must happen once is made idempotent on both engines.
  */
 export async function insertUnlessTaken<D extends { key: string }>(model: Model<any>, docs: D[]): Promise<Set<string>> {
-  const taken = new Set<string>();
+  return new Set([...await insertManyTaken(model, docs)].map((index) => docs[index]!.key));
+}
+
+/**
+ * Inserts documents in batches of 1000; answers the positions of those a unique index refused (the others are
+ * inserted). Mongoose leaves out a document that fails validation; `strict` makes that an error instead, as `create`.
+ */
+export async function insertManyTaken(model: Model<any>, docs: object[], { strict = false } = {}): Promise<Set<number>> {
+  const taken = new Set<number>();
   for (let i = 0; i < docs.length; i += 1000) {
     const batch = docs.slice(i, i + 1000);
     try {
-      await model.insertMany(batch, { ordered: false });
+      await model.insertMany(batch, { ordered: false, throwOnValidationError: strict });
     } catch (err) {
       const writeErrors = (err as { writeErrors?: Array<{ index?: number; err?: { index?: number } }> }).writeErrors;
       if (!Array.isArray(writeErrors) || !writeErrors.length) {
-        if (isDuplicateKeyError(err) && batch.length === 1) taken.add(batch[0]!.key);
+        if (isDuplicateKeyError(err) && batch.length === 1) taken.add(i);
         else throw err;
         continue;
       }
@@ -78,7 +86,7 @@ export async function insertUnlessTaken<D extends { key: string }>(model: Model<
         if (!isDuplicateKeyError((e as { err?: unknown }).err ?? e)) throw err;
         const index = e.index ?? e.err?.index;
         if (index === undefined) throw err;
-        taken.add(batch[index]!.key);
+        taken.add(i + index);
       }
     }
   }

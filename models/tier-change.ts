@@ -147,15 +147,30 @@ export async function requestApproval(request: ApprovalRequest, known?: WaitingA
     if (decision === 'keep') return { approval: waiting!, created: false };
     if (decision === 'replace') await supersede([waiting!], `replaced by a request for ${request.to} (${request.source})`, request.at);
     try {
-      const created = await TierApprovalModel.create({
-        key: String(request.customerId), customerId: request.customerId, from: request.from, to: request.to, source: request.source,
-        score: request.score, policyVersion: request.policyVersion, reason: request.reason, override: request.override ?? null,
-        requestedById: request.by.id, requestedByName: request.by.name, requestedAt: request.at,
-      });
+      const created = await TierApprovalModel.create(approvalDocument(request));
       return { approval: created.toObject(), created: true };
     } catch (err) {
       if (!isDuplicateKeyError(err)) throw err; // another request landed first: look again
     }
   }
   throw new Error(`could not file a tier approval for customer ${request.customerId}`);
+}
+
+const approvalDocument = (request: ApprovalRequest) => ({
+  key: String(request.customerId), customerId: request.customerId, from: request.from, to: request.to, source: request.source,
+  score: request.score, policyVersion: request.policyVersion, reason: request.reason, override: request.override ?? null,
+  requestedById: request.by.id, requestedByName: request.by.name, requestedAt: request.at,
+});
+
+/**
+ * Files requests for customers that have none pending (customers just created) in batches; a customer whose pending
+ * slot turns out to be taken goes through requestApproval. Answers how many requests were filed.
+ */
+export async function fileNewRequests(requests: ApprovalRequest[]): Promise<number> {
+  const taken = await insertUnlessTaken(TierApprovalModel, requests.map(approvalDocument));
+  let filed = requests.length - taken.size;
+  for (const request of requests.filter((r) => taken.has(String(r.customerId)))) {
+    if ((await requestApproval(request)).created) filed++;
+  }
+  return filed;
 }

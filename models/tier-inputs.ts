@@ -43,13 +43,17 @@ export async function tierInputsFor(customers: ScoredCustomer[], now = new Date(
 
   return new Map(customers.map((c) => {
     const key = String(c._id);
-    const first = firstWin.get(key);
-    return [key, {
-      revenue12m: c.revenue12m ?? 0,
-      potential: c.tierInputs?.potential ?? null,
-      strategicValue: c.tierInputs?.strategicValue ?? null,
-      relationship: support.has(key) ? support.get(key)! : null,
-      loyalty: first === undefined ? null : Math.max(0, Math.round(((now.getTime() - first) / YEAR_MS) * 10) / 10),
-    }];
+    return [key, inputsOf(c, support.get(key), firstWin.get(key), now)];
   }));
+}
+
+/** One customer's inputs from its own fields, the weighted support of its contacts and the time of its first win. */
+export function inputsOf(c: Omit<ScoredCustomer, '_id'>, support: number | undefined, firstWinAt: number | undefined, now: Date): TierInputs {
+  return {
+    revenue12m: c.revenue12m ?? 0,
+    potential: c.tierInputs?.potential ?? null,
+    strategicValue: c.tierInputs?.strategicValue ?? null,
+    relationship: support ?? null,
+    loyalty: firstWinAt === undefined ? null : Math.max(0, Math.round(((now.getTime() - firstWinAt) / YEAR_MS) * 10) / 10),
+  };
 }

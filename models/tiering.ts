@@ -5,7 +5,7 @@ import {
   TierApprovalModel, TierChangeModel, insertChangeRecords, replaces, requestApproval, revisionOf, supersede, type ApprovalRequest,
   type ChangeRecord, type WaitingApproval,
 } from './tier-change.ts';
-import { tierInputsFor } from './tier-inputs.ts';
+import { inputsOf, tierInputsFor } from './tier-inputs.ts';
 import { currentPolicy, type Policy } from './tier-policy.ts';
 import { replanCadence } from './visit.ts';
 import { needsApproval, scoreTier, type TierScore } from './tier-scoring.ts';
@@ -131,6 +131,38 @@ export async function applyTier(state: TierState, to: Tier, ctx: ApplyContext, e
   await CustomerModel.updateOne(behind(record), { $set: { ...extraSet, ...set } }, { timestamps: false });
   await replanCadence([state._id]);
   return true;
+}
+
+export type NewCustomer = { _id: Types.ObjectId; revenue12m?: number | null; tierInputs?: TierState['tierInputs'] };
+
+/**
+ * The tiers of customers about to be created, under the same rules as reclassify: a batch of new customers (an
+ * import) is stored classified in the write that creates it rather than written twice more, as nobody can change a
+ * customer before it exists. A new customer has no contacts or projects yet. Answers, per customer id, the tier fields
+ * to create it with, and the change records and approval requests to file once it exists.
+ */
+export function classifyNew(customers: NewCustomer[], policy: Policy, now: Date, trigger: string) {
+  const fields = new Map<string, Record<string, unknown>>();
+  const records: ChangeRecord[] = [];
+  const requests: ApprovalRequest[] = [];
+  for (const customer of customers) {
+    const state: TierState = { _id: customer._id, revenue12m: customer.revenue12m ?? 0, tierInputs: customer.tierInputs ?? null };
+    const scored = scoreTier(policy, inputsOf(state, undefined, undefined, now));
+    const plan = planTier(state, scored, policy.version, now, trigger);
+    // Every first classification is a change (into B at most; S and A then wait for approval).
+    const { record, set } = changeFor(state, plan.change!.to, {
+      source: plan.change!.source, reason: plan.change!.reason, score: scored.score, policyVersion: policy.version, by: systemActor, at: now,
+    });
+    fields.set(String(customer._id), { ...plan.set, ...set });
+    records.push(record);
+    if (plan.request) {
+      requests.push({
+        customerId: customer._id, from: record.to, to: plan.request.to, source: plan.request.source, score: scored.score,
+        policyVersion: policy.version, reason: plan.request.reason, by: systemActor, at: now,
+      });
+    }
+  }
+  return { fields, records, requests };
 }
 
 export type ReclassifyResult = { scanned: number; rescored: number; changed: number; requested: number; policyVersion: number };

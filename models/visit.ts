@@ -80,6 +80,12 @@ export function cadenceDueAt(customer: CadenceBase, cadence: Cadence, lastComple
   return new Date(new Date(base).getTime() + days * DAY);
 }
 
+/** A new open cadence visit; its key is the customer's one open cadence slot (created through insertUnlessTaken). */
+export const cadenceVisit = (customer: { _id: Types.ObjectId | string; ownerId: unknown }, due: Date) => ({
+  _id: new Types.ObjectId(), key: openCadenceKey(customer._id), cadenceKey: openCadenceKey(customer._id), customerId: customer._id,
+  ownerId: customer.ownerId, kind: 'cadence', status: 'scheduled', dueAt: due, scheduledFor: due,
+});
+
 export type ReplanResult = { created: number; moved: number; cancelled: number };
 
 /**
@@ -120,11 +126,7 @@ export async function replanCadence(customerIds?: Array<Types.ObjectId | string>
     }
     const due = cadenceDueAt(customer, cadenceDays);
     if (!visit) {
-      const _id = new Types.ObjectId();
-      toCreate.push({
-        _id, key: openCadenceKey(customer._id), cadenceKey: openCadenceKey(customer._id), customerId: customer._id, ownerId: customer.ownerId,
-        kind: 'cadence', status: 'scheduled', dueAt: due, scheduledFor: due,
-      });
+      toCreate.push(cadenceVisit(customer, due));
       setNextDue(customer, due);
     } else if (due < visit.dueAt) {
       // A visit never rescheduled keeps its plan on the due date; a rescheduled one keeps the manager's date.

@@ -163,17 +163,19 @@ describe('POST /api/v1/customers/import', () => {
 
   it('answers 409 naming a customer changed by someone else meanwhile, leaves it alone and writes the other rows', async () => {
     const { t, admin, existing, file } = await scene();
-    const updateOne = CustomerModel.updateOne;
-    // Another user's write lands between the import's checks and its own write.
-    CustomerModel.updateOne = (async (...args: Parameters<typeof updateOne>) => {
-      await CustomerModel.collection.updateOne({ _id: existing._id }, { $set: { status: 'lost' }, $inc: { __v: 1 } });
-      return updateOne.apply(CustomerModel, args);
-    }) as unknown as typeof updateOne;
+    const bulkWrite = CustomerModel.bulkWrite;
+    // Another user's write lands between the import's checks and its own (batched) write.
+    let raced = false;
+    CustomerModel.bulkWrite = (async (...args: Parameters<typeof bulkWrite>) => {
+      if (!raced) await CustomerModel.collection.updateOne({ _id: existing._id }, { $set: { status: 'lost' }, $inc: { __v: 1 } });
+      raced = true;
+      return bulkWrite.apply(CustomerModel, args);
+    }) as unknown as typeof bulkWrite;
     try {
       const problem = expectProblem(await importCsv(admin, file), 409);
       expect(problem.detail).to.include(`not written: ${t}-OLD.`);
     } finally {
-      CustomerModel.updateOne = updateOne;
+      CustomerModel.bulkWrite = bulkWrite;
     }
     expect(await stored(`${t}-OLD`)).to.include({ name: existing.name, status: 'lost', __v: 1 });
     expect(await ChangeModel.countDocuments({ customerId: existing._id })).to.equal(0);
