@@ -1,3 +1,4 @@
+import type { Types } from 'mongoose';
 import { CustomerModel } from './customer.ts';
 
 // Lists of records that belong to customers (projects, visits, actions, plans) show only the records of the customers
@@ -21,6 +22,21 @@ export type ListQuery<T> = {
   /** True when the list's own filter names an owner or a customer. */
   narrow: boolean;
 };
+
+/**
+ * Up to limit + 1 rows, newest first (keyset on `_id`), of a list whose own conditions are `and`, of the customers that
+ * `customers` selects; `narrow` when those conditions name an owner or a customer.
+ */
+export function newestOfCustomers<T extends { _id: Types.ObjectId; customerId: unknown }>(
+  customers: Record<string, unknown>, and: Array<Record<string, unknown>>, narrow: boolean,
+  find: (filter: Record<string, unknown>, n: number) => Promise<T[]>, limit: number,
+): Promise<T[]> {
+  return rowsOfCustomers(customers, {
+    find: (extra, n) => find(allOf(...and, extra), n),
+    after: (row) => ({ _id: { $lt: row._id } }),
+    narrow,
+  }, limit);
+}
 
 /** Up to limit + 1 rows of the list whose customer matches `customers` (every row when the condition is empty). */
 export async function rowsOfCustomers<T extends { customerId: unknown }>(

@@ -1,7 +1,7 @@
 import { Router, type Response } from 'express';
 import { Types } from 'mongoose';
 import { CustomerModel, canChange, visibleTo } from '../models/customer.ts';
-import { allOf, rowsOfCustomers } from '../models/customer-scope.ts';
+import { allOf, newestOfCustomers } from '../models/customer-scope.ts';
 import { isDuplicateKeyError } from '../models/engine.ts';
 import { toPublicJson } from '../models/json.ts';
 import {
@@ -131,11 +131,8 @@ export function plansRouter(config: Config): Router {
     if (input.status) filter.status = input.status;
     if (input.owner) filter.ownerId = new Types.ObjectId(input.owner === 'me' ? user.id : input.owner);
     // Access first (models/customer-scope.ts), whatever the other filters; ?tier= is a condition on the customers too.
-    const rows = await rowsOfCustomers(allOf(visibleTo(user), input.tier ? { tier: input.tier } : {}), {
-      find: (extra, n) => PlanModel.find(allOf(filter, extra)).sort({ _id: -1 }).limit(n).lean<PlanRow[]>(),
-      after: (row) => ({ _id: { $lt: row._id } }),
-      narrow: Boolean(input.customerId || input.owner),
-    }, input.limit);
+    const rows = await newestOfCustomers(allOf(visibleTo(user), input.tier ? { tier: input.tier } : {}), [filter],
+      Boolean(input.customerId || input.owner), (f, n) => PlanModel.find(f).sort({ _id: -1 }).limit(n).lean<PlanRow[]>(), input.limit);
     const page = toPage(rows, input.limit, (r) => ({ id: String(r._id) }), (r) => r);
     res.json({ items: await plansJson(page.items), nextCursor: page.nextCursor });
   });

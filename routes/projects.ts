@@ -3,7 +3,7 @@ import Joi from 'joi';
 import { Types } from 'mongoose';
 import { diffFields, recordChange } from '../models/change.ts';
 import { CustomerModel, visibleTo, type CustomerDocument } from '../models/customer.ts';
-import { allOf, rowsOfCustomers } from '../models/customer-scope.ts';
+import { newestOfCustomers } from '../models/customer-scope.ts';
 import { toPublicJson } from '../models/json.ts';
 import {
   ProjectModel, isStageProblem, nextStage, projectStages, refreshRevenue12m, type ProjectDocument, type ProjectStage,
@@ -121,11 +121,8 @@ export function projectsRouter(config: Config): Router {
     if (input.owner) and.push({ ownerId: new Types.ObjectId(input.owner === 'me' ? user.id : input.owner) });
     and.push(before(input.cursor));
     // Access first: only projects of customers the user sees (models/customer-scope.ts), whatever the other filters.
-    const rows = await rowsOfCustomers(visibleTo(user), {
-      find: (extra, n) => ProjectModel.find(allOf(...and, extra)).sort({ _id: -1 }).limit(n).lean(),
-      after: (row) => ({ _id: { $lt: row._id } }),
-      narrow: Boolean(input.customerId || input.owner),
-    }, input.limit);
+    const rows = await newestOfCustomers(visibleTo(user), and, Boolean(input.customerId || input.owner),
+      (filter, n) => ProjectModel.find(filter).sort({ _id: -1 }).limit(n).lean(), input.limit);
     res.json(toPage(rows, input.limit, (r) => ({ id: String(r._id) }), (r) => toPublicJson(r)));
   });
 

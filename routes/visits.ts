@@ -3,7 +3,7 @@ import { Types } from 'mongoose';
 import { ActionModel, actionsFromFeedback } from '../models/action.ts';
 import { ContactModel } from '../models/contact.ts';
 import { visibleTo } from '../models/customer.ts';
-import { allOf, rowsOfCustomers } from '../models/customer-scope.ts';
+import { newestOfCustomers } from '../models/customer-scope.ts';
 import { toPublicJson } from '../models/json.ts';
 import { executiveIds, notify } from '../models/notification.ts';
 import { needsAlert, refreshSatisfaction } from '../models/satisfaction.ts';
@@ -48,11 +48,7 @@ function listFilter(user: AuthUser, input: VisitListInput | ActionListInput, ext
 function newestOfVisible<T extends { _id: Types.ObjectId; customerId: unknown }>(
   user: AuthUser, input: VisitListInput | ActionListInput, and: Array<Record<string, unknown>>, find: (filter: Record<string, unknown>, n: number) => Promise<T[]>,
 ) {
-  return rowsOfCustomers(visibleTo(user), {
-    find: (extra, n) => find(allOf(...and, extra), n),
-    after: (row) => ({ _id: { $lt: row._id } }),
-    narrow: Boolean(input.customerId || input.owner),
-  }, input.limit);
+  return newestOfCustomers(visibleTo(user), and, Boolean(input.customerId || input.owner), find, input.limit);
 }
 
 /** Contacts named must belong to the visit's customer; owners must be active users. */
