@@ -224,5 +224,7 @@ try {
   console.log(`\n${table.join('\n')}`);
 } finally {
   await db.close();
-  rmSync(dataDir, { recursive: true, force: true });
+  // BENCH_KEEP=1 leaves the data folder for a look with the engine's own tools (EXPLAIN QUERY PLAN and the like).
+  if (process.env.BENCH_KEEP) console.log(`data folder kept: ${dataDir}`);
+  else rmSync(dataDir, { recursive: true, force: true });
 }

@@ -40,6 +40,8 @@ const rowSchema = new Schema(
 
 // Rows whose customer insert has not been confirmed: none, or a batch in flight.
 rowSchema.index({ pending: 1 });
+// Archived customers, the few the reports leave out (the tier movements without filters).
+rowSchema.index({ archived: 1 });
 
 // The reports' filters: each an equality (or the owners of a team, an $in) that the embedded engine pushes down.
 rowSchema.index({ region: 1 });

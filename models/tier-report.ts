@@ -1,6 +1,7 @@
+import { Types } from 'mongoose';
 import { CustomerModel, tiers, type Tier } from './customer.ts';
 import { ReportRowModel, syncMarkedRows, type ReportRow } from './report-rows.ts';
-import { TierChangeModel, type TierChange } from './tier-change.ts';
+import { TierChangeModel } from './tier-change.ts';
 import { isKeyTier } from './tier-scoring.ts';
 import { UserModel } from './user.ts';
 
@@ -23,14 +24,18 @@ const isKey = (tier: ReportTier) => tier !== 'none' && isKeyTier(tier);
 
 /**
  * The report rows (models/report-rows.ts) of the customers a report covers: not archived, and matching the filters,
- * each an equality on a top-level field that the embedded engine pushes down; `among` narrows to some customers.
- * `team` is the owner's team, so it becomes the ids of that team's users (a team is a handful of people, a short
- * `$in`). The rows of customers marked by a write are brought up to date first, so the answer holds every customer
- * write committed before `asOf`.
+ * each an equality on a top-level field that the embedded engine pushes down. `team` is the owner's team, so it
+ * becomes the ids of that team's users (a team is a handful of people, a short `$in`). The rows of customers marked
+ * by a write are brought up to date first, so the answer holds every customer write committed before `asOf`.
  */
-export async function reportRows(filters: ReportFilters, among?: () => Promise<unknown[]>): Promise<{ asOf: Date; rows: ReportRow[] }> {
+export async function reportRows(filters: ReportFilters): Promise<{ asOf: Date; rows: ReportRow[] }> {
   const asOf = new Date();
   await syncMarkedRows(CustomerModel);
+  return { asOf, rows: await ReportRowModel.find(await rowMatch(filters)).lean<ReportRow[]>() };
+}
+
+/** The report rows' condition for the customers a report covers. */
+async function rowMatch(filters: ReportFilters): Promise<Record<string, unknown>> {
   const match: Record<string, unknown> = { archived: false, pending: false };
   if (filters.region !== undefined) match.region = filters.region;
   if (filters.industry !== undefined) match.industry = filters.industry;
@@ -38,13 +43,26 @@ export async function reportRows(filters: ReportFilters, among?: () => Promise<u
     const members = await UserModel.find({ team: filters.team }, { _id: 1 }).lean();
     match.ownerId = { $in: members.map((u) => u._id) };
   }
-  if (!among) return { asOf, rows: await ReportRowModel.find(match).lean<ReportRow[]>() };
-  const ids = [...new Set((await among()).map(String))];
-  const rows: ReportRow[] = [];
-  for (let i = 0; i < ids.length; i += 1000) {
-    rows.push(...await ReportRowModel.find({ ...match, _id: { $in: ids.slice(i, i + 1000) } }).lean<ReportRow[]>());
+  return match;
+}
+
+/**
+ * Whether a customer is covered, from the fewest rows: without filters, the few customers that are not (archived, or
+ * a new one whose insert is not confirmed); with filters, the ids of those that are.
+ */
+async function coverage(filters: ReportFilters): Promise<(customerId: string) => boolean> {
+  await syncMarkedRows(CustomerModel);
+  const ids = (rows: Array<{ _id: unknown }>) => new Set(rows.map((r) => String(r._id)));
+  if (filters.region === undefined && filters.industry === undefined && filters.team === undefined) {
+    const [archived, pending] = await Promise.all([
+      ReportRowModel.collection.find({ archived: true }, { projection: { _id: 1 } }).toArray(),
+      ReportRowModel.collection.find({ pending: true }, { projection: { _id: 1 } }).toArray(),
+    ]);
+    const excluded = ids([...archived, ...pending]);
+    return (id) => !excluded.has(id);
   }
-  return { asOf, rows };
+  const included = ids(await ReportRowModel.collection.find(await rowMatch(filters), { projection: { _id: 1 } }).toArray());
+  return (id) => included.has(id);
 }
 
 export type TierSummary = {
@@ -118,34 +136,45 @@ export type Movement = {
 export type MovementMatrixRow = { from: ReportTier; counts: Record<Tier, number> };
 export type MovementTotals = { changes: number; up: number; down: number; intoKeyAccounts: number; outOfKeyAccounts: number };
 
+/** A change of the movements report, before its customer's code and name are added. */
+export type Move = Omit<Movement, 'code' | 'name'>;
+
 /**
- * The tier changes applied in [from, to) to the customers the filters cover, newest first: the changes of the period
- * (by their date index), then the rows of just their customers. Its cost grows with the changes in the period.
+ * The tier changes applied in [from, to) to the customers the filters cover, newest first (by the changes' date index).
+ * Its cost grows with the changes in the period: it reads those and, of the customers, only the few ids that decide
+ * coverage; `named` adds the code and name to those a page shows.
  */
-export async function movementsIn(filters: ReportFilters, from: Date, to: Date): Promise<{ asOf: Date; movements: Movement[] }> {
-  let changes: Array<Omit<TierChange, 'key'> & { _id: unknown }> = [];
-  const { asOf, rows } = await reportRows(filters, async () => {
-    changes = await TierChangeModel.find({ at: { $gte: from, $lt: to } }, { key: 0 }).sort({ at: -1, _id: -1 }).lean();
-    return changes.map((c) => c.customerId);
-  });
-  const byId = new Map(rows.map((r) => [String(r._id), r]));
-  const movements = changes.flatMap((change) => {
-    const customer = byId.get(String(change.customerId));
-    if (!customer) return [];
-    return [{
-      id: String(change._id), customerId: String(change.customerId), code: customer.code, name: customer.name,
-      from: asReportTier(change.from), to: change.to as Tier, score: change.score ?? null, policyVersion: change.policyVersion ?? null,
-      source: change.source, reason: change.reason, by: { id: change.byId ? String(change.byId) : null, name: change.byName }, at: change.at,
-    }];
-  });
-  return { asOf, movements };
+export async function movesIn(filters: ReportFilters, from: Date, to: Date): Promise<{ asOf: Date; moves: Move[] }> {
+  const asOf = new Date();
+  const [changes, covered] = await Promise.all([
+    TierChangeModel.collection.find({ at: { $gte: from, $lt: to } }, { projection: { key: 0, approvalId: 0 } }).sort({ at: -1, _id: -1 }).toArray(),
+    coverage(filters),
+  ]);
+  const moves = changes.filter((c) => covered(String(c.customerId))).map((change): Move => ({
+    id: String(change._id), customerId: String(change.customerId), from: asReportTier(change.from), to: change.to as Tier,
+    score: change.score ?? null, policyVersion: change.policyVersion ?? null, source: change.source, reason: change.reason,
+    by: { id: change.byId ? String(change.byId) : null, name: change.byName }, at: change.at,
+  }));
+  return { asOf, moves };
+}
+
+/** The moves with their customers' code and name (one read of those customers' report rows per 1,000). */
+export async function named(moves: Move[]): Promise<Movement[]> {
+  const ids = [...new Set(moves.map((m) => m.customerId))];
+  const names = new Map<string, { code: string; name: string }>();
+  for (let i = 0; i < ids.length; i += 1000) {
+    const chunk = ids.slice(i, i + 1000).map((id) => new Types.ObjectId(id));
+    const rows = await ReportRowModel.collection.find({ _id: { $in: chunk } }, { projection: { code: 1, name: 1 } }).toArray();
+    for (const r of rows) names.set(String(r._id), { code: r.code, name: r.name });
+  }
+  return moves.map((m) => ({ ...m, code: names.get(m.customerId)?.code ?? '', name: names.get(m.customerId)?.name ?? '' }));
 }
 
 /**
  * The from-tier x to-tier grid (every cell, zeros included) and the counts of moves. Up is towards S; a first
  * classification (from none) is neither up nor down, but one into S or A enters the key accounts.
  */
-export function movementSummary(movements: Movement[]): { matrix: MovementMatrixRow[]; totals: MovementTotals } {
+export function movementSummary(movements: Array<Pick<Move, 'from' | 'to'>>): { matrix: MovementMatrixRow[]; totals: MovementTotals } {
   const matrix = reportTiers.map((from) => ({ from, counts: Object.fromEntries(tiers.map((t) => [t, 0])) as Record<Tier, number> }));
   const totals: MovementTotals = { changes: movements.length, up: 0, down: 0, intoKeyAccounts: 0, outOfKeyAccounts: 0 };
   for (const m of movements) {

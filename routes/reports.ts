@@ -5,7 +5,7 @@ import { guardFormula } from '../models/customer-csv.ts';
 import { periodPattern } from '../models/plan.ts';
 import { planCsv, readPlanReport } from '../models/plan-report.ts';
 import {
-  movementCsvColumns, movementCsvRow, movementSummary, movementsIn, reportRows, tierCsvColumns, tierCsvRows, tierDistribution,
+  movementCsvColumns, movementCsvRow, movementSummary, movesIn, named, reportRows, tierCsvColumns, tierCsvRows, tierDistribution,
   type ReportFilters,
 } from '../models/tier-report.ts';
 import { planReportFrom, planSnapshotFor } from '../models/plan-snapshot.ts';
@@ -84,12 +84,12 @@ export function reportsRouter(config: Config): Router {
   router.get('/tier-movements', leadership, async (req, res) => {
     const input = parse(movementsSchema, req.query);
     const { from, to } = periodOf(input, new Date());
-    const { asOf, movements } = await movementsIn(input, from, to);
+    const { asOf, moves } = await movesIn(input, from, to);
     // The CSV is a download for spreadsheets: every change of the period, not only the first page of items.
-    if (wantsCsv(req, res)) return sendCsv(res, 'tier-movements', movementCsvColumns, movements.map(movementCsvRow));
+    if (wantsCsv(req, res)) return sendCsv(res, 'tier-movements', movementCsvColumns, (await named(moves)).map(movementCsvRow));
     res.json({
-      asOf, from, to, filters: appliedFilters(input), ...movementSummary(movements),
-      items: movements.slice(0, MAX_ITEMS), itemsTotal: movements.length,
+      asOf, from, to, filters: appliedFilters(input), ...movementSummary(moves),
+      items: await named(moves.slice(0, MAX_ITEMS)), itemsTotal: moves.length,
     });
   });
 

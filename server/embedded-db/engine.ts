@@ -82,7 +82,7 @@ export async function startEmbeddedDb(opts: {
   const args = opts.postgresqlUrl
     ? ['--handler', 'postgresql', '--postgresql-url', opts.postgresqlUrl]
     // Every second, a write-ahead log grown past 4 MiB is checkpointed and emptied (main.go says why it grows).
-    : ['--handler', 'sqlite', '--sqlite-url', `file:${sqliteDir}/`, '--wal-checkpoint', '1s'];
+    : ['--handler', 'sqlite', '--sqlite-url', `file:${sqliteDir}/`, '--wal-checkpoint', '1s', '--planner-statistics', '10s'];
   try {
     const engine = await superviseEngine(binary, args, { umask: 0o077, say, warn: opts.warn ?? say });
     let stopping: Promise<void> | undefined;
