@@ -1,5 +1,5 @@
 import { Types, type AnyBulkWriteOperation } from 'mongoose';
-import type { AuthUser } from '../server/auth.ts';
+import type { AuthUser } from './user.ts';
 import { diffFields, recordChanges } from './change.ts';
 import { CustomerModel } from './customer.ts';
 import { withChanges } from './customer-csv.ts';

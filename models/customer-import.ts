@@ -1,7 +1,7 @@
 import Joi from 'joi';
 import { Types } from 'mongoose';
 import { createCustomerSchema, type CustomerInput } from '../routes/customer-input.ts';
-import type { AuthUser } from '../server/auth.ts';
+import type { AuthUser } from './user.ts';
 import { fieldErrors } from '../server/errors.ts';
 import { parse } from '../server/validate.ts';
 import { canAssign, canChange, canRead, nameKeyOf } from './customer.ts';

@@ -1,5 +1,5 @@
 import { Types } from 'mongoose';
-import type { AuthUser } from '../server/auth.ts';
+import type { AuthUser } from './user.ts';
 import { visibleTo } from './customer.ts';
 
 // The customer list's filters and keyset pagination, shared by GET /customers and the CSV export.

@@ -1,5 +1,5 @@
 import { Schema, Types, model, type HydratedDocument, type InferSchemaType } from 'mongoose';
-import type { AuthUser } from '../server/auth.ts';
+import type { AuthUser } from './user.ts';
 import { jsonOptions } from './json.ts';
 import { companyCopyHooks } from './customer-copies.ts';
 import { reportRowHooks } from './report-rows.ts';

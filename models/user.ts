@@ -6,6 +6,9 @@ import { jsonOptions } from './json.ts';
 export const roles = ['admin', 'executive', 'manager'] as const;
 export type Role = (typeof roles)[number];
 
+/** Who a request or a job acts for: what the access rules and the audit trail need of a user. */
+export type AuthUser = { id: string; email: string; name: string; role: Role; team: string };
+
 const userSchema = new Schema(
   {
     // Stored lowercased, so the unique index makes addresses unique case-insensitively.

@@ -2,12 +2,13 @@ import type { Request, RequestHandler } from 'express';
 import jwt from 'jsonwebtoken';
 import { isValidObjectId } from 'mongoose';
 import { CustomerModel, canChange, canRead, type CustomerDocument } from '../models/customer.ts';
-import { UserModel, type Role } from '../models/user.ts';
+import { UserModel, type AuthUser, type Role } from '../models/user.ts';
 import type { Config } from './config.ts';
 import { HttpError } from './errors.ts';
 import { idParam } from './validate.ts';
 
-export type AuthUser = { id: string; email: string; name: string; role: Role; team: string };
+// The signed-in user is a domain type (models/user.ts): models take it without importing the HTTP layer.
+export type { AuthUser };
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
