@@ -1,6 +1,6 @@
 import type { Agenda } from 'agenda';
 import { Types } from 'mongoose';
-import { insertUnlessTaken } from '../models/engine.ts';
+import { insertUnlessTaken } from '../models/db-compat.ts';
 import { NotificationModel } from '../models/notification.ts';
 import {
   DELIVERY_TIMEOUT_MS, DeliveryModel, WebhookModel, afterAttempt, deliveryKey, signatureOf, takesKind,

@@ -1,5 +1,5 @@
 import { Schema, Types, model, type HydratedDocument, type InferSchemaType } from 'mongoose';
-import { insertUnlessTaken } from './engine.ts';
+import { insertUnlessTaken } from './db-compat.ts';
 import { jsonOptions } from './json.ts';
 import { severities } from './visit.ts';
 

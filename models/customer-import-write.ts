@@ -4,7 +4,7 @@ import { diffFields, recordChanges } from './change.ts';
 import { CustomerModel } from './customer.ts';
 import { withChanges } from './customer-csv.ts';
 import type { PlannedRow } from './customer-import.ts';
-import { BULK_CHUNK, insertManyTaken, insertUnlessTaken } from './engine.ts';
+import { BULK_CHUNK, insertManyTaken, insertUnlessTaken } from './db-compat.ts';
 import { TierChangeModel, fileNewRequests, insertChangeRecords } from './tier-change.ts';
 import { currentPolicy, type Policy } from './tier-policy.ts';
 import { classifyNew } from './tiering.ts';

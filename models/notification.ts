@@ -1,5 +1,5 @@
 import { Schema, Types, model, type InferSchemaType } from 'mongoose';
-import { insertUnlessTaken } from './engine.ts';
+import { insertUnlessTaken } from './db-compat.ts';
 import { UserModel } from './user.ts';
 
 // The in-app feed: one notification per user and natural key. Webhook deliveries (models/webhook.ts) fan out from here.

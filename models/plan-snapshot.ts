@@ -1,6 +1,6 @@
 import type { Types } from 'mongoose';
 import { tiers, type Tier } from './customer.ts';
-import { isDuplicateKeyError } from './engine.ts';
+import { isDuplicateKeyError } from './db-compat.ts';
 import { PlanModel, planAttainment, withRevenueActuals, type PlanStatus } from './plan.ts';
 import { approvedStatuses, resourceSums, type KeyAccountGap, type PlanReport, type PlanReportTotals } from './plan-report.ts';
 import { ReportRowModel, type ReportRow } from './report-rows.ts';

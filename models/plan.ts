@@ -1,5 +1,5 @@
 import { Schema, Types, model, type HydratedDocument, type InferRawDocTypeFromSchema, type InferSchemaType } from 'mongoose';
-import { inOrAll } from './engine.ts';
+import { inOrAll } from './db-compat.ts';
 import { jsonOptions } from './json.ts';
 import { ProjectModel, revenueStages } from './project.ts';
 

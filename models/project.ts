@@ -1,6 +1,6 @@
 import { Schema, Types, model, type AnyBulkWriteOperation, type HydratedDocument, type InferSchemaType } from 'mongoose';
 import { CustomerModel } from './customer.ts';
-import { bulkWriteInChunks } from './engine.ts';
+import { bulkWriteInChunks } from './db-compat.ts';
 import { jsonOptions } from './json.ts';
 
 export const projectStages = ['lead', 'qualified', 'proposal', 'negotiation', 'won', 'lost', 'delivering', 'closed'] as const;

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Schema, Types, model, type InferSchemaType } from 'mongoose';
-import { isDuplicateKeyError } from './engine.ts';
+import { isDuplicateKeyError } from './db-compat.ts';
 
 const refreshTokenSchema = new Schema(
   {

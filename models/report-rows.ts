@@ -1,5 +1,5 @@
 import { Schema, model, type AnyBulkWriteOperation, type Model, type Types } from 'mongoose';
-import { isDuplicateKeyError } from './engine.ts';
+import { isDuplicateKeyError } from './db-compat.ts';
 
 // What the leadership reports read of each customer: one small document per customer (code, name, tier, owner, region,
 // industry, currency, revenue, archived). A customer document is about 5 KB and the embedded engine decodes every
@@ -86,7 +86,7 @@ export function touchesRow(update: unknown): boolean {
 // A pending row older than this whose customer does not exist belongs to an insert that failed or died.
 const PENDING_GRACE_MS = 60_000;
 
-const CHUNK = 50; // below the embedded engine's bulkWrite limit (models/engine.ts)
+const CHUNK = 50; // below the embedded engine's bulkWrite limit (models/db-compat.ts)
 
 /** Runs unordered bulk writes in chunks; a write refused by a unique index (a newer row is already there) is expected. */
 async function bulkWriteTolerant(model: Model<any>, operations: AnyBulkWriteOperation[]): Promise<void> {

@@ -1,6 +1,6 @@
 import { Schema, Types, model, type InferSchemaType } from 'mongoose';
 import { tierSources, tiers, type Tier, type TierSource } from './customer.ts';
-import { bulkWriteInChunks, insertUnlessTaken, isDuplicateKeyError } from './engine.ts';
+import { bulkWriteInChunks, insertUnlessTaken, isDuplicateKeyError } from './db-compat.ts';
 
 // The history of applied tier changes, and the approvals that moves into or out of S and A wait for.
 

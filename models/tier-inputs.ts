@@ -1,6 +1,6 @@
 import type { Types } from 'mongoose';
 import { ContactModel } from './contact.ts';
-import { inOrAll } from './engine.ts';
+import { inOrAll } from './db-compat.ts';
 import { ProjectModel, revenueStages } from './project.ts';
 import type { TierInputs } from './tier-scoring.ts';
 

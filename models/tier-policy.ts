@@ -1,5 +1,5 @@
 import { Schema, model, type InferSchemaType } from 'mongoose';
-import { isDuplicateKeyError } from './engine.ts';
+import { isDuplicateKeyError } from './db-compat.ts';
 import { toPublicJson } from './json.ts';
 import type { Tier } from './customer.ts';
 

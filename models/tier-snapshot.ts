@@ -1,6 +1,6 @@
 import { Schema, model, type Types } from 'mongoose';
 import { CustomerModel } from './customer.ts';
-import { isDuplicateKeyError } from './engine.ts';
+import { isDuplicateKeyError } from './db-compat.ts';
 import { ReportRowModel, syncMarkedRows } from './report-rows.ts';
 import { asReportTier, type ReportFilters, type TierCell } from './tier-report.ts';
 import { UserModel } from './user.ts';

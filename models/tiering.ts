@@ -1,6 +1,6 @@
 import { Types, type AnyBulkWriteOperation } from 'mongoose';
 import { CustomerModel, type Tier, type TierSource } from './customer.ts';
-import { IN_LIMIT, bulkWriteInChunks } from './engine.ts';
+import { IN_LIMIT, bulkWriteInChunks } from './db-compat.ts';
 import {
   TierApprovalModel, TierChangeModel, insertChangeRecords, replaces, requestApproval, revisionOf, supersede, type ApprovalRequest,
   type ChangeRecord, type WaitingApproval,

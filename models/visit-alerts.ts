@@ -1,6 +1,6 @@
 import type { Types } from 'mongoose';
 import { CustomerModel, type Tier } from './customer.ts';
-import { bulkWriteInChunks, inOrAll, insertUnlessTaken } from './engine.ts';
+import { bulkWriteInChunks, inOrAll, insertUnlessTaken } from './db-compat.ts';
 import { executiveIds, notify, type NotificationInput } from './notification.ts';
 import { currentPolicy } from './tier-policy.ts';
 import { VisitModel, closedKey, openCadenceKey, replanCadence } from './visit.ts';

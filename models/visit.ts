@@ -1,6 +1,6 @@
 import { Schema, Types, model, type AnyBulkWriteOperation, type HydratedDocument, type InferSchemaType } from 'mongoose';
 import { CustomerModel, type Tier } from './customer.ts';
-import { bulkWriteInChunks, insertUnlessTaken } from './engine.ts';
+import { bulkWriteInChunks, insertUnlessTaken } from './db-compat.ts';
 import { jsonOptions } from './json.ts';
 import { currentPolicy, type Cadence } from './tier-policy.ts';
 

@@ -2,7 +2,7 @@ import { Router, type Response } from 'express';
 import { Types } from 'mongoose';
 import { CustomerModel, canChange, visibleTo } from '../models/customer.ts';
 import { allOf, newestOfCustomers } from '../models/customer-scope.ts';
-import { isDuplicateKeyError } from '../models/engine.ts';
+import { isDuplicateKeyError } from '../models/db-compat.ts';
 import { toPublicJson } from '../models/json.ts';
 import {
   PlanModel, attainmentOf, copiedContent, definitionOf, mergeById, moveRefusal, periodBounds, planAttainment, withRevenueActuals,

@@ -3,7 +3,7 @@ import Joi from 'joi';
 import { MongoBulkWriteError, MongoError, MongoNetworkError, MongoServerSelectionError, MongoTopologyClosedError } from 'mongodb';
 import mongoose from 'mongoose';
 import { STATUS_CODES } from 'node:http';
-import { isDuplicateKeyError } from '../models/engine.ts';
+import { isDuplicateKeyError } from '../models/db-compat.ts';
 
 export type FieldError = { field: string; message: string };
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import mongoose from 'mongoose';
 import type { Collection, Document } from 'mongodb';
-import { bulkWriteInChunks, isDuplicateKeyError, sumBy } from '../models/engine.ts';
+import { bulkWriteInChunks, isDuplicateKeyError, sumBy } from '../models/db-compat.ts';
 
 // The database features the project relies on, exercised directly, so that a change of engine
 // (FerretDB version, backend, or MongoDB) that breaks one of them fails here first and plainly.

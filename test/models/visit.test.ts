@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { Types } from 'mongoose';
-import { isDuplicateKeyError } from '../../models/engine.ts';
+import { isDuplicateKeyError } from '../../models/db-compat.ts';
 import { needsAlert, npsCategory, satisfactionSummary } from '../../models/satisfaction.ts';
 import { VisitModel, cadenceDueAt, closedKey, openCadenceKey } from '../../models/visit.ts';
 
