@@ -5,6 +5,7 @@ import type { Test } from 'supertest';
 import { ChangeModel } from '../../models/change.ts';
 import { ContactModel, contactView, personalFields } from '../../models/contact.ts';
 import { CustomerModel, canSeePersonal, nameKeyOf } from '../../models/customer.ts';
+import { describeCustomerAccess } from '../access-matrix.ts';
 import { api, bearer, createUser, expectProblem, type TestUser } from '../factories.ts';
 
 const personal = { email: 'li.wei@example.com', phone: '+86 755 2878 0808', birthday: '1975-03-14', notes: 'Prefers tea to coffee' };
@@ -54,41 +55,12 @@ const routes: Route[] = [
 ];
 
 describe('contacts: access as to the customer', () => {
-  for (const route of routes) {
-    describe(route.name, () => {
-      it('answers 404 to a manager outside the customer, the same as for a missing one, and changes nothing', async () => {
-        const w = await world();
-        const before = await snapshot(w);
-        const refused = expectProblem(await route.call(w, w.outsider), 404);
-        expect(await snapshot(w)).to.deep.equal(before);
-        // Nothing in the answer tells an existing record of another team from one that does not exist.
-        const missing = route.name.includes('/customers/')
-          ? await route.call({ ...w, customer: { ...w.customer.toObject(), id: '0123456789abcdef01234567' } } as unknown as World, w.owner)
-          : await route.call({ ...w, contact: { _id: '0123456789abcdef01234567' } } as unknown as World, w.owner);
-        expect(refused.detail).to.equal(expectProblem(missing, 404).detail);
-      });
-
-      it(route.write ? 'answers 403 to an executive and changes nothing' : 'answers an executive', async () => {
-        const w = await world();
-        const before = await snapshot(w);
-        const res = await route.call(w, w.executive);
-        if (route.write) expectProblem(res, 403);
-        else expect(res.status).to.equal(200);
-        expect(await snapshot(w)).to.deep.equal(before);
-      });
-
-      for (const who of ['admin', 'member', 'owner'] as const) {
-        it(`is done for the ${who === 'member' ? 'account-team member' : who}`, async () => {
-          const w = await world();
-          const before = await snapshot(w);
-          const res = await route.call(w, w[who]);
-          expect(res.status, JSON.stringify(res.body)).to.equal(route.ok);
-          if (route.write) expect(await snapshot(w)).to.not.deep.equal(before);
-          else expect(JSON.stringify(res.body)).to.include(w.contact.id);
-        });
-      }
-    });
-  }
+  describeCustomerAccess({
+    routes, world, stored: snapshot, recordId: (w) => w.contact.id,
+    absent: (w, route) => (route.name.includes('/customers/')
+      ? { ...w, customer: { ...w.customer.toObject(), id: '0123456789abcdef01234567' } }
+      : { ...w, contact: { _id: '0123456789abcdef01234567' } }) as unknown as World,
+  });
 
   it('answers 404 for malformed ids and 401 without a token', async () => {
     const w = await world();

@@ -4,6 +4,7 @@ import type { Test } from 'supertest';
 import { CustomerModel, nameKeyOf, type Tier } from '../../models/customer.ts';
 import { PlanModel, periodBounds, planStatuses, planTransitions, type PlanStatus } from '../../models/plan.ts';
 import { ProjectModel, type ProjectStage } from '../../models/project.ts';
+import { describeCustomerAccess } from '../access-matrix.ts';
 import { api, bearer, createUser, expectProblem, type TestUser } from '../factories.ts';
 
 const uid = () => randomUUID().slice(0, 8);
@@ -147,40 +148,10 @@ const routes: Route[] = [
 ];
 
 describe('plans: access as to the customer', () => {
-  for (const route of routes) {
-    describe(route.name, () => {
-      it('answers 404 to a manager outside the customer, the same as for a missing one, and changes nothing', async () => {
-        const w = await world();
-        const before = await storedPlans(w);
-        const refused = expectProblem(await route.call(w, w.outsider), 404);
-        expect(await storedPlans(w)).to.deep.equal(before);
-        const absent = route.name.includes('/customers/')
-          ? await route.call({ ...w, customer: { id: missing } } as unknown as World, w.owner)
-          : await route.call({ ...w, plan: { _id: missing } } as unknown as World, w.owner);
-        expect(refused.detail).to.equal(expectProblem(absent, 404).detail);
-      });
-
-      it(route.write ? 'answers 403 to an executive and changes nothing' : 'answers an executive', async () => {
-        const w = await world();
-        const before = await storedPlans(w);
-        const res = await route.call(w, w.executive);
-        if (route.write) expectProblem(res, 403);
-        else expect(res.status).to.equal(200);
-        expect(await storedPlans(w)).to.deep.equal(before);
-      });
-
-      for (const who of ['admin', 'member', 'owner'] as const) {
-        it(`is done for the ${who === 'member' ? 'account-team member' : who}`, async () => {
-          const w = await world();
-          const before = await storedPlans(w);
-          const res = await route.call(w, w[who]);
-          expect(res.status, JSON.stringify(res.body)).to.equal(route.ok);
-          if (route.write) expect(await storedPlans(w)).to.not.deep.equal(before);
-          else expect(JSON.stringify(res.body)).to.include(w.plan.id);
-        });
-      }
-    });
-  }
+  describeCustomerAccess({
+    routes, world: () => world(), stored: storedPlans, recordId: (w) => w.plan.id,
+    absent: (w, route) => (route.name.includes('/customers/') ? { ...w, customer: { id: missing } } : { ...w, plan: { _id: missing } }) as unknown as World,
+  });
 
   it('leaves plans of customers a manager may not see out of GET /plans, whatever the filter', async () => {
     const w = await world();

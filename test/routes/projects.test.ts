@@ -5,6 +5,7 @@ import type { Test } from 'supertest';
 import { ChangeModel } from '../../models/change.ts';
 import { CustomerModel, nameKeyOf } from '../../models/customer.ts';
 import { ProjectModel, projectStages, revenueStages, stageTransitions, startStages, type ProjectStage } from '../../models/project.ts';
+import { describeCustomerAccess } from '../access-matrix.ts';
 import { api, bearer, createUser, expectProblem, type TestUser } from '../factories.ts';
 
 const uid = () => randomUUID().slice(0, 8);
@@ -69,40 +70,10 @@ const routes: Route[] = [
 ];
 
 describe('projects: access as to the customer', () => {
-  for (const route of routes) {
-    describe(route.name, () => {
-      it('answers 404 to a manager outside the customer, the same as for a missing one, and changes nothing', async () => {
-        const w = await world();
-        const before = await snapshot(w);
-        const refused = expectProblem(await route.call(w, w.outsider), 404);
-        expect(await snapshot(w)).to.deep.equal(before);
-        const absent = route.name.includes('/customers/')
-          ? await route.call({ ...w, customer: { id: missing } } as unknown as World, w.owner)
-          : await route.call({ ...w, project: { _id: missing } } as unknown as World, w.owner);
-        expect(refused.detail).to.equal(expectProblem(absent, 404).detail);
-      });
-
-      it(route.write ? 'answers 403 to an executive and changes nothing' : 'answers an executive', async () => {
-        const w = await world();
-        const before = await snapshot(w);
-        const res = await route.call(w, w.executive);
-        if (route.write) expectProblem(res, 403);
-        else expect(res.status).to.equal(200);
-        expect(await snapshot(w)).to.deep.equal(before);
-      });
-
-      for (const who of ['admin', 'member', 'owner'] as const) {
-        it(`is done for the ${who === 'member' ? 'account-team member' : who}`, async () => {
-          const w = await world();
-          const before = await snapshot(w);
-          const res = await route.call(w, w[who]);
-          expect(res.status, JSON.stringify(res.body)).to.equal(route.ok);
-          if (route.write) expect((await snapshot(w)).projects).to.not.deep.equal(before.projects);
-          else expect(JSON.stringify(res.body)).to.include(w.project.id);
-        });
-      }
-    });
-  }
+  describeCustomerAccess({
+    routes, world, stored: snapshot, written: async (w) => (await snapshot(w)).projects, recordId: (w) => w.project.id,
+    absent: (w, route) => (route.name.includes('/customers/') ? { ...w, customer: { id: missing } } : { ...w, project: { _id: missing } }) as unknown as World,
+  });
 
   describe('GET /projects', () => {
     it('leaves out the projects of customers a manager may not see, whatever the filter', async () => {
