@@ -68,8 +68,12 @@ describe('POST /api/v1/customers/import of a few thousand rows', function () {
 
     // The export pages through the book by name: every customer once, in name order.
     const exported = await api().get('/api/v1/customers/export').query({ q: t }).set(bearer(admin)).expect(200);
-    const names = (parse(exported.text, { bom: true, columns: true }) as Array<{ name: string }>).map((r) => r.name);
-    expect(names).to.deep.equal(customers.map((c) => c.name).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+    const records = parse(exported.text, { bom: true, columns: true }) as Array<{ name: string; code: string; parentCode: string }>;
+    expect(records.map((r) => r.name)).to.deep.equal(customers.map((c) => c.name).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)));
+    // Each child names its parent, in every page (in name order a group's members are spread over all of them).
+    const parentOf = (c: string) => { const i = Number(c.slice(c.lastIndexOf('-') + 1)); return i % 20 ? code(i - (i % 20)) : ''; };
+    expect(records.filter((r) => r.parentCode !== parentOf(r.code))).to.deep.equal([]);
+    expect(records.filter((r) => r.parentCode).length).to.equal(ROWS - Math.ceil(ROWS / 20));
 
     // Again with a new name on one row in ten: those are updated (version and timeline), the rest left alone.
     const again = await send([header, ...Array.from({ length: ROWS }, (_, i) => row(i, `${t} Customer ${i}${i % 10 ? '' : ' Renamed'}`))]).expect(200);
