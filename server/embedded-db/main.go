@@ -307,7 +307,8 @@ func capFewValues(idx, stat string) string {
 		first = 2
 	}
 
-	if len(counts) <= first || counts[0] < 100 || counts[first]*4 <= counts[0] {
+	// (tables under minAnalyzedRows have no statistics left by now)
+	if len(counts) <= first || counts[first]*4 <= counts[0] {
 		return stat
 	}
 
