@@ -148,6 +148,22 @@ describe('embedded engine: SQLite serves pushed-down queries from expression ind
     expect((await explain({ filter: { dueAt: { $lt: new Date(1_700_000_050_000) } } })).plan).to.match(/SEARCH \S+ USING INDEX \S+_dueAt_1_pd/);
   });
 
+  it('reads the branch of complex sort values only when some document has one (patch 014)', async () => {
+    // the branch behind a constant row, found through the sort keys' own indexes, whichever index serves the filter
+    const { plan } = await explain({ filter: { ownerId: 'u2' }, sort: { name: 1, _id: 1 }, limit: 5 });
+    expect(plan, plan).to.match(/SCAN CONSTANT ROW/).and.match(/SCALAR SUBQUERY[\s\S]*USING (COVERING )?INDEX \S+_name_1_pd[\s\S]*USING (COVERING )?INDEX \S+__id__pd/);
+    const page = async () => (await c.find({ ownerId: 'u2' }).sort({ name: 1, _id: 1 }).limit(3).toArray()).map((d) => JSON.stringify(d.name));
+    expect(await page()).to.deep.equal(['"c100"', '"c107"', '"c114"']);
+    // with one such document the branch is read, and the document sorts where MongoDB puts an array (by its least element)
+    const { insertedId } = await c.insertOne({ name: ['c0', 'zz'], ownerId: 'u2' });
+    try {
+      expect(await page()).to.deep.equal(['["c0","zz"]', '"c100"', '"c107"']);
+    } finally {
+      await c.deleteOne({ _id: insertedId });
+    }
+    expect(await page()).to.deep.equal(['"c100"', '"c107"', '"c114"']);
+  });
+
   it('pushes a case-insensitive search down with its sort and limit', async () => {
     const search = await explain({ filter: { $or: [{ name: { $regex: 'C1', $options: 'i' } }, { ownerId: { $regex: '^x' } }] }, sort: { name: 1 }, limit: 5 });
     expect([search.filterPushdown, search.sortPushdown, search.limitPushdown]).to.deep.equal([true, true, true]);
