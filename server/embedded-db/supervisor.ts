@@ -2,6 +2,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { MongoClient } from 'mongodb';
 
+/** How long the engine may be silent while starting. */
+const START_SILENCE_MS = 30_000;
+
 type Say = (line: string) => void;
 
 /** Waits between restarts: 100 ms doubling up to 5 s, back to 100 ms once an engine has stayed up for 30 s. */
@@ -94,9 +97,13 @@ async function launch(binary: string, args: string[], umask: number): Promise<La
     process.umask(previousUmask);
   }
   let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => { stderr = (stderr + chunk).slice(-4000); });
+  let spoke = Date.now();
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr = (stderr + chunk).slice(-4000);
+    spoke = Date.now();
+  });
   try {
-    const uri = await readUri(child, () => stderr);
+    const uri = await readUri(child, () => stderr, () => spoke);
     await waitForPing(uri, child);
     return { uri, child };
   } catch (err) {
@@ -105,9 +112,18 @@ async function launch(binary: string, args: string[], umask: number): Promise<La
   }
 }
 
-function readUri(child: ChildProcess, stderr: () => string): Promise<string> {
+/**
+ * The address the engine prints once it listens. It may first work a while on an older data folder (converting its
+ * tables, saying so on stderr), so it fails only after 30 s without a word.
+ */
+function readUri(child: ChildProcess, stderr: () => string, spoke: () => number): Promise<string> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`embedded-db did not start within 30 s:\n${stderr()}`)), 30_000);
+    const check = () => {
+      const quiet = Date.now() - spoke();
+      if (quiet >= START_SILENCE_MS) reject(new Error(`embedded-db did not start: ${START_SILENCE_MS / 1000} s without output:\n${stderr()}`));
+      else timer = setTimeout(check, START_SILENCE_MS - quiet);
+    };
+    let timer = setTimeout(check, START_SILENCE_MS);
     const lines = createInterface({ input: child.stdout! });
     lines.once('line', (line) => {
       clearTimeout(timer);
