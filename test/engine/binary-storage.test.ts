@@ -11,7 +11,7 @@ import { randomDocument, randomFilter, randomSort, seededRandom } from './random
 // is converted when the patched engine opens it: the same documents in the same $natural order, the same answers,
 // indexes, triggers and planner statistics as before, and binary storage from then on.
 
-const DOCUMENTS = 400;
+const DOCUMENTS = 1200; // above the 1,000 rows under which the engine keeps no statistics (main.go, minAnalyzedRows)
 const QUERIES = 150;
 const read = { promoteValues: false, promoteLongs: false } as const;
 const canonical = (value: unknown): string => BSON.EJSON.stringify(value as Document, { relaxed: false });
@@ -74,7 +74,7 @@ describe('embedded engine: binary document storage', function () {
       ]);
       // inserted out of _id order, so that $natural order is not _id order
       await db.collection('docs').insertMany([...docs].reverse());
-      await db.collection('docs').deleteMany({ n: { $gt: 50 } });
+      await db.collection('docs').deleteMany({ code: { $in: ['C3', 'C70', 'C700'] } }); // holes in the rowids
       await db.createCollection('log', { capped: true, size: 1 << 20 });
       await db.collection('log').insertMany(Array.from({ length: 50 }, (_, i) => ({ i, at: new Date(1_700_000_000_000 + i) })));
       await client.close();
@@ -129,8 +129,9 @@ describe('embedded engine: binary document storage', function () {
       expect(schemaOf(db, table)).to.include.members([`${table}_code_1`, `${table}_code_1_pd`, `${table}_s_1_pd`, `${table}_tags_1_pd`, `${table}_a_1_b_-1_pd`, `${table}__id_`]);
       expect(schemaOf(db, table).filter((n) => String(n).includes('_ferretdb_elements_'))).to.have.length(3);
       const stats = db.prepare('SELECT idx, stat FROM sqlite_stat1 WHERE tbl = ? ORDER BY idx').all(table);
-      const kept = textBefore.stats.filter((row) => schemaOf(db, table).includes(row.idx));
-      expect(kept.map((row) => row.idx)).to.include.members([`${table}__id_`, `${table}_code_1`]);
+      // those of the unique indexes, which the engine's own statistics upkeep leaves as they are (same size, many values)
+      const kept = textBefore.stats.filter((row) => [`${table}__id_`, `${table}_code_1`].includes(String(row.idx)));
+      expect(kept).to.have.length(2);
       for (const row of kept) expect(stats, String(row.idx)).to.deep.include(row);
     });
   });

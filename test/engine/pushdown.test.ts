@@ -164,6 +164,27 @@ describe('embedded engine: SQLite serves pushed-down queries from expression ind
     expect(await page()).to.deep.equal(['"c100"', '"c107"', '"c114"']);
   });
 
+  it('answers a find of _id alone from _id, filtered exactly in SQL or by the engine as before (patch 015)', async () => {
+    const ids = async (filter: Document, sort?: Document) =>
+      (await c.find(filter, { projection: { _id: 1 } }).sort(sort ?? {}).toArray()).map((d) => JSON.stringify(d));
+    const full = async (filter: Document, sort?: Document) =>
+      (await c.find(filter).sort(sort ?? {}).toArray()).map((d) => JSON.stringify({ _id: d._id }));
+    // pushed down exactly: only _id comes back, and every document of the filter, none other
+    for (const [filter, sort] of [[{ ownerId: 'u3' }, { _id: -1 }], [{ ownerId: { $in: ['u1', 'u5'] }, archivedAt: null }, undefined], [{}, { _id: 1 }]] as const) {
+      const [got, expected] = [await ids(filter, sort), await full(filter, sort)];
+      expect(sort ? got : got.sort(), JSON.stringify(filter)).to.deep.equal(sort ? expected : expected.sort());
+      expect(got.length, JSON.stringify(filter)).to.equal(await c.countDocuments(filter)).and.to.be.greaterThan(0);
+    }
+    // not pushed down exactly (a dotted field, $size): the engine's own filter still decides
+    await c.insertOne({ name: 'tagged', ownerId: 'u3', owner: { name: 'x' }, tags: [] });
+    try {
+      expect(await ids({ 'owner.name': 'x' })).to.have.length(1);
+      expect(await ids({ ownerId: 'u3', tags: { $size: 0 } })).to.have.length(1);
+    } finally {
+      await c.deleteOne({ name: 'tagged' });
+    }
+  });
+
   it('pushes a case-insensitive search down with its sort and limit', async () => {
     const search = await explain({ filter: { $or: [{ name: { $regex: 'C1', $options: 'i' } }, { ownerId: { $regex: '^x' } }] }, sort: { name: 1 }, limit: 5 });
     expect([search.filterPushdown, search.sortPushdown, search.limitPushdown]).to.deep.equal([true, true, true]);

@@ -129,7 +129,10 @@ describe('list queries at scale', function () {
   it('serves GET /customers/:id/tier with one read of the customer', async () => {
     const { res, issued } = await issuedBy(() => api().get(`/api/v1/customers/${own.id}/tier`).set(bearer(manager)));
     expect(res.status).to.equal(200);
-    expect(issued.filter((q) => q.collection === 'customers')).to.have.length(1);
+    // every query the process issued meanwhile is captured, so work left over from an earlier request (a report row
+    // brought up to date) may show up too: the route's own reads are those of this customer
+    const reads = issued.filter((q) => q.collection === 'customers' && JSON.stringify(q.filter).includes(own.id));
+    expect(reads, JSON.stringify(issued.filter((q) => q.collection === 'customers'))).to.have.length(1);
     await expectServedByIndex(listQuery(issued, 'tier_changes'));
   });
 });
