@@ -47,7 +47,7 @@ export type ContactDocument = HydratedDocument<Contact>;
 export const ContactModel = model('Contact', contactSchema, 'contacts');
 
 /** The JSON of a contact (a lean row or `doc.toObject()`); personal fields are left out unless `showPersonal`. */
-export function contactView(contact: Record<string, any>, showPersonal: boolean): Record<string, unknown> {
+export function contactView(contact: Record<string, unknown>, showPersonal: boolean): Record<string, unknown> {
   const json = toPublicJson(contact);
   if (!showPersonal) for (const field of personalFields) delete json[field];
   return json;

@@ -1,4 +1,5 @@
-import type { Model, Schema } from 'mongoose';
+import type { Schema } from 'mongoose';
+import type { AnyModel } from './db-compat.ts';
 
 // The company profile's industry and region, copied to top-level fields (`companyIndustry`, `companyRegion`) so
 // that the customer list's filters on them are served by an index with the list's name sort on every engine: the
@@ -62,7 +63,7 @@ export function companyCopyHooks(schema: Schema): void {
 }
 
 /** Fills in the copies of customers written before they existed, in batches; a no-op once every customer has them. */
-export async function backfillCompanyCopies(customers: Model<any>, batch = 500): Promise<number> {
+export async function backfillCompanyCopies(customers: AnyModel, batch = 500): Promise<number> {
   let done = 0;
   for (;;) {
     const rows = await customers.find({ companyIndustry: { $exists: false } }, { company: 1 }).limit(batch).lean() as

@@ -212,10 +212,10 @@ export function changesOf(stored: StoredCustomer, wanted: Record<string, unknown
 
 /** The stored customer as it is after the changes, for the timeline's diff. */
 export function withChanges(stored: StoredCustomer, set: Record<string, unknown>, unset: string[]): Record<string, unknown> {
-  const after: Record<string, any> = { ...stored, company: { ...stored.company }, tierInputs: { ...stored.tierInputs } };
+  const after: Record<string, unknown> = { ...stored, company: { ...stored.company }, tierInputs: { ...stored.tierInputs } };
   for (const [path, value] of [...Object.entries(set), ...unset.map((path) => [path, undefined] as const)]) {
     const [outer, inner] = path.split('.') as [string, string | undefined];
-    if (inner) after[outer][inner] = value;
+    if (inner) (after[outer] as Record<string, unknown>)[inner] = value;
     else after[outer] = value;
   }
   return after;

@@ -1,5 +1,5 @@
-import { Schema, model, type AnyBulkWriteOperation, type Model, type Types } from 'mongoose';
-import { isDuplicateKeyError } from './db-compat.ts';
+import { Schema, model, type AnyBulkWriteOperation, type Types } from 'mongoose';
+import { isDuplicateKeyError, type AnyModel } from './db-compat.ts';
 
 // What the leadership reports read of each customer: one small document per customer (code, name, tier, owner, region,
 // industry, currency, revenue, archived). A customer document is about 5 KB and the embedded engine decodes every
@@ -89,7 +89,7 @@ const PENDING_GRACE_MS = 60_000;
 const CHUNK = 50; // below the embedded engine's bulkWrite limit (models/db-compat.ts)
 
 /** Runs unordered bulk writes in chunks; a write refused by a unique index (a newer row is already there) is expected. */
-async function bulkWriteTolerant(model: Model<any>, operations: AnyBulkWriteOperation[]): Promise<void> {
+async function bulkWriteTolerant(model: AnyModel, operations: AnyBulkWriteOperation[]): Promise<void> {
   for (let i = 0; i < operations.length; i += CHUNK) {
     try {
       await model.collection.bulkWrite(operations.slice(i, i + CHUNK) as never, { ordered: false });
@@ -107,7 +107,7 @@ async function bulkWriteTolerant(model: Model<any>, operations: AnyBulkWriteOper
  * conditional upsert whose insert hits the _id when a newer row is there), and a mark is cleared only while the
  * customer is still at the revision the row was made from.
  */
-export async function syncMarkedRows(customers: Model<any>, now = new Date(), pendingAfterMs = 0): Promise<number> {
+export async function syncMarkedRows(customers: AnyModel, now = new Date(), pendingAfterMs = 0): Promise<number> {
   // The raw collection: no casting, and no hooks (the clearing below is not a change of the customer).
   const marked = await customers.collection.find({ reportPending: true }, { projection: sourceFields }).toArray() as unknown as Source[];
   const resolved = await resolvePendingRows(customers, now, pendingAfterMs);
@@ -125,7 +125,7 @@ export async function syncMarkedRows(customers: Model<any>, now = new Date(), pe
  * The pending rows of new customers: made from the customer where it exists (its insert landed), deleted after a
  * minute where it does not (the insert failed or its process died), left pending otherwise (an insert in flight).
  */
-async function resolvePendingRows(customers: Model<any>, now: Date, afterMs: number): Promise<number> {
+async function resolvePendingRows(customers: AnyModel, now: Date, afterMs: number): Promise<number> {
   const filter = afterMs ? { pending: true, markedAt: { $lt: new Date(now.getTime() - afterMs) } } : { pending: true };
   const pending = await ReportRowModel.collection.find(filter, { projection: { markedAt: 1 } }).toArray();
   if (!pending.length) return 0;
@@ -148,7 +148,7 @@ async function resolvePendingRows(customers: Model<any>, now: Date, afterMs: num
  * For a database that had customers before the rows existed: marks every customer that was never marked, then makes
  * their rows. Run at every start; with nothing to do it reads only the customers the condition matches.
  */
-export async function backfillReportRows(customers: Model<any>): Promise<number> {
+export async function backfillReportRows(customers: AnyModel): Promise<number> {
   await customers.collection.updateMany({ reportRev: { $exists: false } }, { $set: { reportRev: 1, reportPending: true } });
   return syncMarkedRows(customers);
 }
@@ -240,7 +240,7 @@ export function reportRowHooks(schema: Schema): void {
     if (inserted.length) await insertPendingRows(inserted);
   });
   schema.post('save', async function () {
-    const customers = this.constructor as Model<any>;
+    const customers = this.constructor as AnyModel;
     if (this.$locals.newReportRow) {
       delete this.$locals.newReportRow;
       await afterWrite(() => confirmRows([this._id as Types.ObjectId]));
@@ -256,5 +256,5 @@ export function reportRowHooks(schema: Schema): void {
     if (touchesRow(this.getUpdate())) await afterWrite(() => syncMarkedRows(this.model, new Date(), OTHERS_PENDING_MS));
   });
   // Its own inserts are among the pending rows it resolves: the result does not tell which landed.
-  schema.post('bulkWrite', async function () { await afterWrite(() => syncMarkedRows(this as unknown as Model<any>)); });
+  schema.post('bulkWrite', async function () { await afterWrite(() => syncMarkedRows(this as unknown as AnyModel)); });
 }

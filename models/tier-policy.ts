@@ -57,8 +57,8 @@ tierPolicySchema.index({ version: -1 }, { unique: true });
 export type TierPolicyRow = InferSchemaType<typeof tierPolicySchema>;
 export const TierPolicyModel = model('TierPolicy', tierPolicySchema, 'tier_policies');
 
-export function policyJson(row: Record<string, any>): Policy & { id: string } {
-  const json = toPublicJson(row) as Record<string, any>;
+export function policyJson(row: Record<string, unknown>): Policy & { id: string } {
+  const json = toPublicJson(row) as Record<string, unknown>;
   return { ...json, createdById: json.createdById ? String(json.createdById) : null } as Policy & { id: string };
 }
 

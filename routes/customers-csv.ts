@@ -4,13 +4,13 @@ import { stringify } from 'csv-stringify';
 import express, { Router, type RequestHandler } from 'express';
 import Joi from 'joi';
 import { csvColumns, customersByName, exportRecords } from '../models/customer-csv.ts';
-import { importCustomers } from '../models/customer-import.ts';
 import { customerFilter } from '../models/customer-query.ts';
+import { customerFilterKeys } from '../schemas/customer-input.ts';
 import { authenticate, authorize, currentUser } from '../server/auth.ts';
 import type { Config } from '../server/config.ts';
 import { HttpError } from '../server/errors.ts';
 import { parse } from '../server/validate.ts';
-import { customerFilterKeys } from './customers.ts';
+import { importCustomers } from '../usecases/customer-import.ts';
 
 const exportSchema = Joi.object(customerFilterKeys);
 const importSchema = Joi.object({ dryRun: Joi.boolean().default(false) });

@@ -14,20 +14,9 @@ import type { Config } from '../server/config.ts';
 import { HttpError, type FieldError } from '../server/errors.ts';
 import { applyToLatest, etagOf, staleError } from '../server/etag.ts';
 import { decodeCursor, pageKeys, toPage } from '../server/paging.ts';
-import { idParam, objectId, parse } from '../server/validate.ts';
-import { createCustomerSchema, patchCustomerSchema, type CustomerInput } from './customer-input.ts';
+import { idParam, parse } from '../server/validate.ts';
+import { createCustomerSchema, customerFilterKeys, patchCustomerSchema, type CustomerInput } from '../schemas/customer-input.ts';
 
-export const customerFilterKeys = {
-  status: Joi.string().valid('prospect', 'active', 'dormant', 'lost'),
-  tier: Joi.string().valid('S', 'A', 'B', 'C', 'none'),
-  owner: Joi.alternatives(Joi.string().valid('me'), objectId()),
-  industry: Joi.string().trim().max(100),
-  region: Joi.string().trim().max(100),
-  tag: Joi.string().trim().lowercase().max(40),
-  parentId: objectId(),
-  q: Joi.string().trim().min(1).max(100),
-  includeArchived: Joi.boolean().default(false),
-};
 const listSchema = Joi.object({ ...pageKeys, ...customerFilterKeys, sort: Joi.string().valid(...customerSorts).default('name') });
 
 export function sendCustomer(res: Response, customer: CustomerDocument, status = 200, extra: Record<string, unknown> = {}) {

@@ -18,7 +18,7 @@ const before = (cursor: string | undefined): Record<string, unknown> => {
   return after ? { _id: { $lt: new Types.ObjectId(after.id as string) } } : {};
 };
 
-const notificationJson = (row: Record<string, any>) => toPublicJson(row, ['key']);
+const notificationJson = (row: Record<string, unknown>) => toPublicJson(row, ['key']);
 
 // Everyone's own feed: a notification of another user answers 404 exactly as a missing one.
 export function notificationsRouter(config: Config): Router {

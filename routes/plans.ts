@@ -16,8 +16,8 @@ import { applyToLatest, etagOf, staleError } from '../server/etag.ts';
 import { decodeCursor, toPage } from '../server/paging.ts';
 import { idParam, parse } from '../server/validate.ts';
 import {
-  copySchema, createSchema, customerPageSchema, listSchema, patchSchema, type Content, type Given, type ListInput, type PatchInput,
-} from './plan-input.ts';
+  copySchema, createSchema, customerPageSchema, listSchema, patchSchema, type Content, type Given,
+} from '../schemas/plan-input.ts';
 
 const invalid = (errors: FieldError[]) => new HttpError(400, 'Validation failed', 'The request has invalid fields.', { errors });
 const duplicate = (p: string) => new HttpError(409, 'Conflict', `The customer already has a plan for ${p}.`);

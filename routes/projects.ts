@@ -2,7 +2,7 @@ import { Router, type Response } from 'express';
 import Joi from 'joi';
 import { Types } from 'mongoose';
 import { diffFields, recordChange } from '../models/change.ts';
-import { CustomerModel, visibleTo, type CustomerDocument } from '../models/customer.ts';
+import { visibleTo, type CustomerDocument } from '../models/customer.ts';
 import { newestOfCustomers } from '../models/customer-scope.ts';
 import { toPublicJson } from '../models/json.ts';
 import {

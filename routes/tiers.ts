@@ -26,7 +26,7 @@ const listSchema = Joi.object<{ limit: number; cursor?: string; status: Approval
   customerId: objectId(),
 });
 
-type Row = Record<string, any>;
+type Row = Record<string, unknown>;
 const str = (id: unknown) => (id ? String(id) : null);
 
 /** An approval with string ids (toPublicJson keeps nested ObjectIds as they are). */
@@ -55,7 +55,7 @@ async function tierView(customerId: Types.ObjectId, read?: Promise<Row>, now = n
     TierChangeModel.find({ customerId }).sort({ at: -1, _id: -1 }).limit(100).lean(),
   ]);
   if (!c) throw new HttpError(404, 'Not found', 'No customer with this id.');
-  const o = c.tierOverride;
+  const o = c.tierOverride as { tier: string; reason: string; byId: unknown; byName: string; at: Date; expiresAt?: Date | null } | null | undefined;
   return {
     customerId: String(c._id), tier: c.tier ?? null, tierSource: c.tierSource ?? null, score: c.tierScore ?? null,
     computedTier: c.tierComputed ?? null, policyVersion: c.tierPolicyVersion ?? null, scoredAt: c.tierScoredAt ?? null,

@@ -7,7 +7,7 @@ import type { Config } from '../server/config.ts';
 import { HttpError } from '../server/errors.ts';
 import { decodeCursor, pageKeys, toPage } from '../server/paging.ts';
 import { etagOf, ifMatchVersion, staleError } from '../server/etag.ts';
-import { idParam, objectId, parse } from '../server/validate.ts';
+import { idParam, parse } from '../server/validate.ts';
 
 const email = Joi.string().trim().lowercase().email({ tlds: false }).max(254);
 const name = Joi.string().trim().min(1).max(200);

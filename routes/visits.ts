@@ -17,14 +17,14 @@ import { decodeCursor, toPage } from '../server/paging.ts';
 import { idParam, parse } from '../server/validate.ts';
 import {
   actionListSchema, actionPatchSchema, adhocSchema, completeSchema, visitListSchema, visitPatchSchema, type ActionListInput, type VisitListInput,
-} from './visit-input.ts';
+} from '../schemas/visit-input.ts';
 
 const invalid = (errors: FieldError[]) => new HttpError(400, 'Validation failed', 'The request has invalid fields.', { errors });
 const notOpen = (status: string) => new HttpError(409, 'Conflict', `The visit is ${status}; only a scheduled visit can change or be completed.`);
-const visitJson = (row: Record<string, any>) => toPublicJson(row, ['cadenceKey']);
-const actionJson = (row: Record<string, any>) => toPublicJson(row, ['key']);
+const visitJson = (row: Record<string, unknown>) => toPublicJson(row, ['cadenceKey']);
+const actionJson = (row: Record<string, unknown>) => toPublicJson(row, ['key']);
 
-function send(res: Response, row: { __v?: number } & Record<string, any>, shape: (r: Record<string, any>) => unknown, status = 200) {
+function send(res: Response, row: { __v?: number } & Record<string, unknown>, shape: (r: Record<string, unknown>) => unknown, status = 200) {
   res.status(status).setHeader('ETag', etagOf(row.__v ?? 0)).json(shape(row));
 }
 

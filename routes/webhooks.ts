@@ -45,8 +45,8 @@ const before = (cursor: string | undefined): Record<string, unknown> => {
   return after ? { _id: { $lt: new Types.ObjectId(after.id as string) } } : {};
 };
 
-const webhookJson = (row: Record<string, any>) => toPublicJson(row, webhookSecretPaths);
-const deliveryJson = (row: Record<string, any>) => toPublicJson(row, deliverySecretPaths);
+const webhookJson = (row: Record<string, unknown>) => toPublicJson(row, webhookSecretPaths);
+const deliveryJson = (row: Record<string, unknown>) => toPublicJson(row, deliverySecretPaths);
 
 async function webhookFor(id: string | undefined) {
   const webhook = await WebhookModel.findById(idParam(id, 'webhook')).lean();

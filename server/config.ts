@@ -85,6 +85,16 @@ function isTimeZone(zone: string): boolean {
   }
 }
 
+/** The environment as envSchema leaves it: converted, defaults filled in. */
+type Environment = {
+  NODE_ENV: Config['env']; HOST: string; PORT: number; MONGODB_URI?: string; DATA_DIR: string; FERRETDB_POSTGRESQL_URL?: string;
+  JWT_SECRET?: string; JWT_ISSUER: string; JWT_AUDIENCE: string; ACCESS_TOKEN_TTL_SECONDS: number; REFRESH_TOKEN_TTL_DAYS: number;
+  ADMIN_EMAIL?: string; ADMIN_PASSWORD: string; DEMO_DATA: boolean; LOG_LEVEL: string; BODY_LIMIT: string;
+  LOGIN_MAX_PER_IP: number; LOGIN_MAX_FAILURES_PER_ACCOUNT: number; LOGIN_WINDOW_MINUTES: number; TRUST_PROXY: Config['trustProxy'];
+  WORKER_HEARTBEAT_SECONDS: number; SHUTDOWN_TIMEOUT_SECONDS: number; TIER_CRON: string; TZ: string; VISIT_REMINDER_DAYS: string;
+  VISIT_ESCALATE_AFTER_DAYS: number; VISIT_MISSED_AFTER_DAYS: number;
+};
+
 export const configDescriptions = envSchema.describe().keys as Record<string, { flags?: { description?: string; default?: unknown } }>;
 
 export class ConfigError extends Error {}
@@ -96,7 +106,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     const lines = error.details.map((d) => `  - ${d.message.replaceAll('"', '')}`);
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
   }
-  const v = value as Record<string, any>;
+  const v = value as Environment;
   const dataDir = path.resolve(v.DATA_DIR);
   return Object.freeze({
     env: v.NODE_ENV,
@@ -127,7 +137,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tierCron: v.TIER_CRON,
     timezone: v.TZ,
     visits: Object.freeze({
-      reminderDays: [...new Set((v.VISIT_REMINDER_DAYS as string).split(',').map(Number))],
+      reminderDays: [...new Set(v.VISIT_REMINDER_DAYS.split(',').map(Number))],
       escalateAfterDays: v.VISIT_ESCALATE_AFTER_DAYS,
       missedAfterDays: Math.max(v.VISIT_MISSED_AFTER_DAYS, v.VISIT_ESCALATE_AFTER_DAYS),
     }),

@@ -5,7 +5,9 @@ import mongoose from 'mongoose';
 import { STATUS_CODES } from 'node:http';
 import { isDuplicateKeyError } from '../models/db-compat.ts';
 
-export type FieldError = { field: string; message: string };
+import { fieldErrors, type FieldError } from '../schemas/common.ts';
+
+export { fieldErrors, type FieldError };
 
 export class HttpError extends Error {
   readonly status: number;
@@ -44,15 +46,9 @@ function problemType(status: number, validation: boolean): string {
   return `urn:key-accounts:problem:${validation ? 'validation' : problemTypes[status] ?? 'http-error'}`;
 }
 
-export function fieldErrors(err: Joi.ValidationError): FieldError[] {
-  return err.details.map((d) => ({
-    field: d.path.join('.') || String(d.context?.key ?? ''),
-    message: d.message.replaceAll('"', ''),
-  }));
-}
-
 // Server answers that mean "not now" rather than "no": a MongoDB primary stepping down or shutting down.
 const unavailableCodes = new Set([91, 189, 10107, 11600, 11602, 13435, 13436]);
+const brokenSocketCodes = new Set(['EPIPE', 'ECONNRESET']);
 
 /**
  * The database is away: the connection broke (the embedded engine died and is being restarted, a failover), no
@@ -62,6 +58,9 @@ export function isDatabaseUnavailable(err: unknown, depth = 0): boolean {
   if (err instanceof MongoNetworkError || err instanceof MongoServerSelectionError || err instanceof MongoTopologyClosedError
     || err instanceof mongoose.Error.MongooseServerSelectionError) return true;
   if (err instanceof MongoError && typeof err.code === 'number' && unavailableCodes.has(err.code)) return true;
+  // A command written to a connection the engine has just closed fails with the socket's own error, which the driver
+  // passes on unwrapped ("This socket has been ended by the other party", EPIPE): seen when the engine is killed.
+  if (err instanceof Error && brokenSocketCodes.has(String((err as NodeJS.ErrnoException).code))) return true;
   // A bulk write (insertMany, bulkWrite) wraps the driver's error as its errorResponse.
   const inner = err instanceof MongoBulkWriteError ? err.errorResponse : (err as { cause?: unknown } | undefined)?.cause;
   return depth < 3 && inner instanceof Error && isDatabaseUnavailable(inner, depth + 1);

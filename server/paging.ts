@@ -1,11 +1,6 @@
-import Joi from 'joi';
 import { HttpError } from './errors.ts';
 
-/** Query keys every list accepts: `limit` (default 50, max 200) and the opaque `cursor` of the previous page. */
-export const pageKeys = {
-  limit: Joi.number().integer().min(1).max(200).default(50),
-  cursor: Joi.string().max(512).pattern(/^[A-Za-z0-9_-]+$/),
-};
+export { pageKeys } from '../schemas/common.ts';
 
 export type Page<T> = { items: T[]; nextCursor: string | null };
 

@@ -1,20 +1,8 @@
-import Joi from 'joi';
 import { isValidObjectId } from 'mongoose';
 import { HttpError } from './errors.ts';
 
-/** Validates input against a schema and returns the typed, converted value; the input is never mutated. */
-export function parse<T>(schema: Joi.Schema<T>, input: unknown): T {
-  const { value, error } = schema.validate(input ?? {}, {
-    abortEarly: false,
-    stripUnknown: false,
-    convert: true,
-    errors: { wrap: { label: false } },
-  });
-  if (error) throw error;
-  return value;
-}
-
-export const objectId = () => Joi.string().hex().length(24).messages({ 'string.hex': '{#label} must be an id', 'string.length': '{#label} must be an id' });
+// The HTTP side of validation; the checks themselves are schemas/common.ts, shared with the use cases.
+export { objectId, parse } from '../schemas/common.ts';
 
 /** Checks a path id before it reaches a query: anything that is not an ObjectId answers 404, like an id that does not exist. */
 export function idParam(value: string | undefined, what: string): string {

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
-import type { Model } from 'mongoose';
 import { ActionModel } from '../../models/action.ts';
 import { ChangeModel } from '../../models/change.ts';
 import { ContactModel } from '../../models/contact.ts';
@@ -11,6 +10,7 @@ import { UserModel } from '../../models/user.ts';
 import { VisitModel } from '../../models/visit.ts';
 import { api, bearer, createCustomer, createUser, type TestUser } from '../factories.ts';
 import { oneWinner, trials } from '../race.ts';
+import type { AnyModel } from '../../models/db-compat.ts';
 
 // Every route that takes If-Match, raced: two writes sent at once with the same ETag. Exactly one lands (200), the
 // other is told its ETag is stale (412); the stored record holds the winner's fields and nothing of the loser's, and
@@ -20,7 +20,7 @@ type Body = Record<string, unknown>;
 type Target = {
   url: string;
   user: TestUser;
-  model: Model<any>;
+  model: AnyModel;
   id: string;
   /** The customer whose timeline records changes of this record, when it has one. */
   timelineOf?: string;
@@ -32,7 +32,7 @@ const uid = () => randomUUID().slice(0, 8);
 const day = (i: number, base = '2031-01-01') => new Date(Date.parse(`${base}T09:00:00.000Z`) + i * 86_400_000).toISOString();
 
 /** The stored record as JSON (ids and dates as strings), read from the database, not through the API. */
-const storedJson = async (model: Model<any>, id: string): Promise<Body> => JSON.parse(JSON.stringify(await model.findById(id).lean()));
+const storedJson = async (model: AnyModel, id: string): Promise<Body> => JSON.parse(JSON.stringify(await model.findById(id).lean()));
 
 /** `{company: {industry: 'x'}}` as `[['company.industry', 'x']]`. */
 function leaves(body: Body, prefix = ''): Array<[string, unknown]> {
@@ -178,7 +178,7 @@ describe('races: two writes to one record at once', function () {
 
   for (const kind of ['contacts', 'projects'] as const) {
     it(`DELETE /${kind}/:id against a PATCH with the same If-Match: one lands, and the timeline tells only that one`, async () => {
-      const model: Model<any> = kind === 'contacts' ? ContactModel : ProjectModel;
+      const model: AnyModel = kind === 'contacts' ? ContactModel : ProjectModel;
       await trials(async (i) => {
         const made = await api().post(`/api/v1/customers/${customer.id}/${kind}`).set(bearer(owner)).send({ name: `Doomed ${i} ${uid()}` }).expect(201);
         const url = `/api/v1/${kind}/${made.body.id}`;

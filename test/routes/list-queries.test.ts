@@ -11,13 +11,13 @@ import { api, bearer, createCustomer, createUser, type TestUser } from '../facto
 // must be served by an index (on the embedded engine: pushed down to SQLite with its sort and limit; on MongoDB: no
 // collection scan). A list that reads the whole collection is fine at demo size and fails at 10,000 customers.
 
-type Issued = { collection: string; method: string; filter: Record<string, unknown>; options: Record<string, any> };
+type Issued = { collection: string; method: string; filter: Record<string, unknown>; options: Record<string, unknown> };
 
 /** Sends the request and answers it with every query it issued. */
 async function issuedBy(send: () => PromiseLike<Response>): Promise<{ res: Response; issued: Issued[] }> {
   const issued: Issued[] = [];
   mongoose.set('debug', (collection: string, method: string, ...args: unknown[]) => {
-    issued.push({ collection, method, filter: (args[0] ?? {}) as Record<string, unknown>, options: (args[1] ?? {}) as Record<string, any> });
+    issued.push({ collection, method, filter: (args[0] ?? {}) as Record<string, unknown>, options: (args[1] ?? {}) as Record<string, unknown> });
   });
   try {
     return { res: await send(), issued };

@@ -12,6 +12,8 @@ import { projectRoot } from '../../server/embedded-db/engine.ts';
 import { api, bearer, createCustomer, createUser, tokenFor, type TestUser } from '../factories.ts';
 import { config } from '../setup.ts';
 
+type Report = { totals: Record<string, number> } & Record<string, unknown>;
+
 // The movements and plans reports read one small row per customer (models/report-rows.ts), current with every write;
 // the tier report reads the distribution the worker adds up every minute (models/tier-snapshot.ts). These tests change
 // customers through the API and read the reports through the API: every change shows in the next answer (the tier
@@ -248,11 +250,11 @@ describe('reports from several API processes', function () {
     const w = await world();
     await refreshJob();
     const queries = [['tiers', `region=${w.region}`], ['tier-movements', `region=${w.region}`], ['plans', `region=${w.region}&period=2031`]];
-    const here = async () => Promise.all(queries.map(async ([p, q]) => (await api().get(`/api/v1/reports/${p}?${q}`).set(bearer(w.executive)).expect(200)).body as Record<string, any>));
+    const here = async () => Promise.all(queries.map(async ([p, q]) => (await api().get(`/api/v1/reports/${p}?${q}`).set(bearer(w.executive)).expect(200)).body as Report));
     const there = async (url: string) => Promise.all(queries.map(async ([p, q]) => {
       const res = await fetch(`${url}/api/v1/reports/${p}?${q}`, { headers: { authorization: `Bearer ${tokenFor(w.executive)}` } });
       expect(res.status).to.equal(200);
-      return res.json() as Promise<Record<string, any>>;
+      return res.json() as Promise<Report>;
     }));
     // The movements' default period ends now, so each answer's own [from, to) and asOf differ; the numbers may not.
     const numbers = (bodies: Array<Record<string, unknown>>) => bodies.map(({ asOf, from, to, ...rest }) => rest);

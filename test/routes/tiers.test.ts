@@ -3,7 +3,7 @@ import { CustomerModel } from '../../models/customer.ts';
 import { TierApprovalModel, TierChangeModel } from '../../models/tier-change.ts';
 import { defaultPolicyRules, savePolicy, type PolicyRules } from '../../models/tier-policy.ts';
 import { rescore } from '../../models/tiering.ts';
-import { api, bearer, createCustomer, createUser, expectProblem, type TestUser } from '../factories.ts';
+import { api, bearer, createCustomer, createUser, expectProblem } from '../factories.ts';
 
 // A policy in which strategicValue and potential decide the tier, so a test picks a tier through tierInputs:
 // strategicValue 5 alone is 45 (B), 2 alone is 11.3 (C); with potential 500k it is 67.5 (A); with 1M, 90 (S).

@@ -1,8 +1,7 @@
 import Joi from 'joi';
 import { tiers, type Tier } from '../models/customer.ts';
 import { objectiveStatuses, periodPattern, planStatuses, resourceKinds, type PlanStatus } from '../models/plan.ts';
-import { pageKeys } from '../server/paging.ts';
-import { objectId } from '../server/validate.ts';
+import { objectId, pageKeys } from './common.ts';
 
 // The request bodies and query strings of routes/plans.ts.
 

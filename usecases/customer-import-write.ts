@@ -1,16 +1,22 @@
 import { Types, type AnyBulkWriteOperation } from 'mongoose';
-import type { AuthUser } from './user.ts';
-import { diffFields, recordChanges } from './change.ts';
-import { CustomerModel } from './customer.ts';
-import { withChanges } from './customer-csv.ts';
-import type { PlannedRow } from './customer-import.ts';
-import { BULK_CHUNK, insertManyTaken, insertUnlessTaken } from './db-compat.ts';
-import { TierChangeModel, fileNewRequests, insertChangeRecords } from './tier-change.ts';
-import { currentPolicy, type Policy } from './tier-policy.ts';
-import { classifyNew } from './tiering.ts';
-import { VisitModel, cadenceDueAt, cadenceVisit } from './visit.ts';
+import { diffFields, recordChanges } from '../models/change.ts';
+import { CustomerModel } from '../models/customer.ts';
+import { withChanges, type StoredCustomer } from '../models/customer-csv.ts';
+import { BULK_CHUNK, insertManyTaken, insertUnlessTaken } from '../models/db-compat.ts';
+import { TierChangeModel, fileNewRequests, insertChangeRecords } from '../models/tier-change.ts';
+import { currentPolicy, type Policy } from '../models/tier-policy.ts';
+import { classifyNew } from '../models/tiering.ts';
+import type { AuthUser } from '../models/user.ts';
+import { VisitModel, cadenceDueAt, cadenceVisit } from '../models/visit.ts';
 
 const INSERT_CHUNK = 500;
+
+/** A row of the file as planned: what it creates or changes, checked against the rules and the caller's rights. */
+export type PlannedRow = {
+  line: number; code: string; name: string; id: string; action: 'created' | 'updated' | 'unchanged'; parentId: string | null;
+  create?: Record<string, unknown>; stored?: StoredCustomer; set: Record<string, unknown>; unset: string[];
+};
+
 
 /**
  * Writes the planned rows in batches, parents before their children, each batch followed by its timeline entries.

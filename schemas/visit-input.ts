@@ -1,8 +1,7 @@
 import Joi from 'joi';
 import { actionStatuses, type ActionStatus } from '../models/action.ts';
 import { severities, visitChannels, visitStatuses, type VisitStatus } from '../models/visit.ts';
-import { pageKeys } from '../server/paging.ts';
-import { objectId } from '../server/validate.ts';
+import { objectId, pageKeys } from './common.ts';
 
 // The request bodies and query strings of routes/visits.ts.
 

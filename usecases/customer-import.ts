@@ -1,24 +1,17 @@
 import Joi from 'joi';
 import { Types } from 'mongoose';
-import { createCustomerSchema, type CustomerInput } from '../routes/customer-input.ts';
-import type { AuthUser } from './user.ts';
-import { fieldErrors } from '../server/errors.ts';
-import { parse } from '../server/validate.ts';
-import { canAssign, canChange, canRead, nameKeyOf } from './customer.ts';
+import { canAssign, canChange, canRead, nameKeyOf } from '../models/customer.ts';
 import {
   changesOf, customersWhereIn, cycleIssues, dotted, readCsv, rowRequest, type CsvIssue, type RowRequest, type StoredCustomer,
-} from './customer-csv.ts';
-import { writeImport } from './customer-import-write.ts';
-import { reclassify } from './tiering.ts';
-import { UserModel } from './user.ts';
+} from '../models/customer-csv.ts';
+import { reclassify } from '../models/tiering.ts';
+import { UserModel, type AuthUser } from '../models/user.ts';
+import { fieldErrors, parse } from '../schemas/common.ts';
+import { createCustomerSchema, type CustomerInput } from '../schemas/customer-input.ts';
+import { writeImport, type PlannedRow } from './customer-import-write.ts';
 
 // Importing the customer file: every row checked against the customer rules and the caller's rights first, then the
 // whole file written in batches. A plain function of the caller and the text, so a job could run it as well as a route.
-
-export type PlannedRow = {
-  line: number; code: string; name: string; id: string; action: 'created' | 'updated' | 'unchanged'; parentId: string | null;
-  create?: Record<string, unknown>; stored?: StoredCustomer; set: Record<string, unknown>; unset: string[];
-};
 
 export type ImportOutcome = {
   issues: CsvIssue[];

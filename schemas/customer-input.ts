@@ -1,6 +1,6 @@
 import Joi from 'joi';
 import { customerStatuses, ownerships } from '../models/customer.ts';
-import { objectId } from '../server/validate.ts';
+import { objectId } from './common.ts';
 
 // The customer fields a client may send, shared by the JSON routes and the CSV import.
 
@@ -55,4 +55,17 @@ export const patchCustomerSchema = Joi.object(fields).min(1);
 export type CustomerInput = {
   code: string; name: string; status?: (typeof customerStatuses)[number]; ownerId?: string; accountTeam?: string[]; parentId?: string | null;
   tags?: string[]; currency?: string; company?: Record<string, unknown>; tierInputs?: Record<string, unknown>;
+};
+
+/** The filters of the customer list, which the CSV export takes too. */
+export const customerFilterKeys = {
+  status: Joi.string().valid('prospect', 'active', 'dormant', 'lost'),
+  tier: Joi.string().valid('S', 'A', 'B', 'C', 'none'),
+  owner: Joi.alternatives(Joi.string().valid('me'), objectId()),
+  industry: Joi.string().trim().max(100),
+  region: Joi.string().trim().max(100),
+  tag: Joi.string().trim().lowercase().max(40),
+  parentId: objectId(),
+  q: Joi.string().trim().min(1).max(100),
+  includeArchived: Joi.boolean().default(false),
 };
