@@ -10,6 +10,7 @@ import * as reports from './reports.ts';
 import * as revenue from './revenue.ts';
 import * as tiers from './tiers.ts';
 import * as visitsEscalate from './visits-escalate.ts';
+import * as visitsFollowUp from './visits-follow-up.ts';
 import * as visitsPlan from './visits-plan.ts';
 import * as visitsRemind from './visits-remind.ts';
 
@@ -39,6 +40,7 @@ export async function startWorker(config: Config, log: Logger): Promise<Worker> 
   visitsPlan.define(agenda);
   visitsRemind.define(agenda, config);
   visitsEscalate.define(agenda, config);
+  visitsFollowUp.define(agenda, config);
   notificationsDeliver.define(agenda);
   reports.define(agenda);
   agenda.on('fail', (err: Error, job: { attrs: { name: string } }) => log.error({ err, job: job.attrs.name }, 'job failed'));
@@ -50,10 +52,11 @@ export async function startWorker(config: Config, log: Logger): Promise<Worker> 
   await visitsPlan.schedule(agenda);
   await visitsRemind.schedule(agenda, config);
   await visitsEscalate.schedule(agenda, config);
+  await visitsFollowUp.schedule(agenda);
   await notificationsDeliver.schedule(agenda);
   await reports.schedule(agenda);
   // A fresh worker does not wait for the next hour to plan visits and send what is due: each run is idempotent.
-  for (const job of [visitsPlan.name, visitsRemind.name, visitsEscalate.name]) await agenda.now(job, {});
+  for (const job of [visitsPlan.name, visitsRemind.name, visitsEscalate.name, visitsFollowUp.name]) await agenda.now(job, {});
   log.info({ worker: workerName }, 'job worker started');
   return {
     agenda,

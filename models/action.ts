@@ -38,7 +38,7 @@ export type Action = InferSchemaType<typeof actionSchema>;
 export type ActionDocument = HydratedDocument<Action>;
 export const ActionModel = model('Action', actionSchema, 'actions');
 
-type Feedback = { category: string; text: string; severity: string };
+export type Feedback = { category: string; text: string; severity: string };
 
 /** One open action per feedback item of the visit, owned by the visit's owner; answers how many are new. */
 export async function actionsFromFeedback(

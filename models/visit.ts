@@ -44,8 +44,11 @@ const visitSchema = new Schema(
     // The customer's id while this is its open cadence visit, so the unique index allows one; `${customerId}:${_id}`
     // once closed, `adhoc:${_id}` for ad hoc visits. Closing a visit frees the key in the same single-document write.
     cadenceKey: { type: String, required: true },
+    // Set by the write that completes the visit, cleared once what completion sets off is done
+    // (usecases/visit-follow-up.ts); one left set after a crash is finished by the worker.
+    followUpSince: { type: Date, default: null },
   },
-  { timestamps: true, toJSON: jsonOptions(['cadenceKey']) },
+  { timestamps: true, toJSON: jsonOptions(['cadenceKey', 'followUpSince']) },
 );
 
 // Exactly one open cadence visit per customer, enforced by the engine rather than by hope.
@@ -58,6 +61,8 @@ visitSchema.index({ ownerId: 1, _id: -1 });
 visitSchema.index({ ownerId: 1, status: 1, dueAt: 1 });
 // Open visits by due date: ?overdue=true, the reminder and escalation jobs, replanning.
 visitSchema.index({ status: 1, dueAt: 1 });
+// Completed visits whose follow-up a crash left undone (jobs/visits-follow-up.ts).
+visitSchema.index({ followUpSince: 1 });
 
 export type Visit = InferSchemaType<typeof visitSchema>;
 export type VisitDocument = HydratedDocument<Visit>;

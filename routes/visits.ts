@@ -1,12 +1,10 @@
 import { Router, type Response } from 'express';
 import { Types } from 'mongoose';
-import { ActionModel, actionsFromFeedback } from '../models/action.ts';
+import { ActionModel } from '../models/action.ts';
 import { ContactModel } from '../models/contact.ts';
 import { visibleTo } from '../models/customer.ts';
 import { newestOfCustomers } from '../models/customer-scope.ts';
 import { toPublicJson } from '../models/json.ts';
-import { executiveIds, notify } from '../models/notification.ts';
-import { needsAlert, refreshSatisfaction } from '../models/satisfaction.ts';
 import { activeUserIds } from '../models/user.ts';
 import { VisitModel, closedKey, replanCadence, type VisitDocument } from '../models/visit.ts';
 import { authenticate, currentUser, customerFor, customerRecordFor, type AuthUser } from '../server/auth.ts';
@@ -18,10 +16,11 @@ import { idParam, parse } from '../server/validate.ts';
 import {
   actionListSchema, actionPatchSchema, adhocSchema, completeSchema, visitListSchema, visitPatchSchema, type ActionListInput, type VisitListInput,
 } from '../schemas/visit-input.ts';
+import { followUpVisit } from '../usecases/visit-follow-up.ts';
 
 const invalid = (errors: FieldError[]) => new HttpError(400, 'Validation failed', 'The request has invalid fields.', { errors });
 const notOpen = (status: string) => new HttpError(409, 'Conflict', `The visit is ${status}; only a scheduled visit can change or be completed.`);
-const visitJson = (row: Record<string, unknown>) => toPublicJson(row, ['cadenceKey']);
+const visitJson = (row: Record<string, unknown>) => toPublicJson(row, ['cadenceKey', 'followUpSince']);
 const actionJson = (row: Record<string, unknown>) => toPublicJson(row, ['key']);
 
 function send(res: Response, row: { __v?: number } & Record<string, unknown>, shape: (r: Record<string, unknown>) => unknown, status = 200) {
@@ -87,17 +86,6 @@ function checkVersion(version: number | undefined, visit: VisitDocument) {
 }
 
 /** A score of 1-2 or a detractor alerts the customer's owner, the visit's owner and the executives, once each. */
-async function alertIfUnhappy(visit: { _id: Types.ObjectId; customerId: Types.ObjectId; ownerId: Types.ObjectId; satisfaction: number; recommend: number }, customer: { ownerId: Types.ObjectId; name: string }) {
-  if (!needsAlert(visit)) return;
-  const ids = new Set([String(customer.ownerId), String(visit.ownerId), ...(await executiveIds()).map(String)]);
-  await notify([...ids].map((userId) => ({
-    userId, kind: 'satisfaction.alert' as const, key: `satisfaction.alert:${String(visit._id)}:${userId}`,
-    title: `Unhappy customer: ${customer.name}`,
-    body: `Satisfaction ${visit.satisfaction}/5, likelihood to recommend ${visit.recommend}/10.`,
-    data: { customerId: String(visit.customerId), visitId: String(visit._id) },
-  })));
-}
-
 // Shares its mount point with other routers, so authentication is attached per route, not with router.use.
 export function visitsRouter(config: Config): Router {
   const router = Router();
@@ -161,16 +149,13 @@ export function visitsRouter(config: Config): Router {
       await checkPeople(customer._id, input);
       // Only the request whose write lands here goes on to the steps below, so what follows comes from its body alone.
       const updated = await updateVisit(visit, {
-        ...input, completedAt: input.completedAt ?? new Date(), status: 'completed', cadenceKey: closedKey(visit),
+        ...input, completedAt: input.completedAt ?? new Date(), status: 'completed', cadenceKey: closedKey(visit), followUpSince: new Date(),
       });
       return updated && { customer, input, updated };
     });
-    // Each step below is idempotent by a natural key, so the job (visits.plan) or a repeat finishes what a crash left.
-    await actionsFromFeedback(updated);
-    await refreshSatisfaction(customer._id);
-    await replanCadence([customer._id]);
-    await alertIfUnhappy({ ...updated, satisfaction: input.satisfaction, recommend: input.recommend }, customer);
-    send(res, updated, visitJson);
+    // Actions, satisfaction summary, next visit, alert; what a crash leaves undone, the worker finishes.
+    await followUpVisit({ ...updated, satisfaction: input.satisfaction, recommend: input.recommend }, customer);
+    send(res, { ...updated, followUpSince: null }, visitJson);
   });
 
   router.get('/actions', auth, async (req, res) => {

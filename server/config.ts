@@ -47,6 +47,8 @@ const envSchema = Joi.object({
     .description('reminders to the owner this many calendar days before a visit is due'),
   VISIT_ESCALATE_AFTER_DAYS: Joi.number().integer().min(0).max(365).default(3)
     .description('an open visit this many days overdue is escalated to its owner and the executives'),
+  VISIT_FOLLOW_UP_AFTER_SECONDS: Joi.number().integer().min(1).max(86400).default(60)
+    .description("the worker finishes a completed visit's follow-up (actions, summary, next visit, alert) that a crash left undone this long after"),
   VISIT_MISSED_AFTER_DAYS: Joi.number().integer().min(1).max(365).default(14)
     .description('an open visit this many days overdue is marked missed and the next one planned'),
   TZ: Joi.string().trim().custom((zone: string, helpers) => (isTimeZone(zone) ? zone : helpers.error('any.invalid'))).default('UTC')
@@ -73,7 +75,7 @@ export type Config = Readonly<{
   shutdownTimeoutMs: number;
   tierCron: string;
   timezone: string;
-  visits: Readonly<{ reminderDays: number[]; escalateAfterDays: number; missedAfterDays: number }>;
+  visits: Readonly<{ reminderDays: number[]; escalateAfterDays: number; missedAfterDays: number; followUpAfterMs: number }>;
 }>;
 
 function isTimeZone(zone: string): boolean {
@@ -92,7 +94,7 @@ type Environment = {
   ADMIN_EMAIL?: string; ADMIN_PASSWORD: string; DEMO_DATA: boolean; LOG_LEVEL: string; BODY_LIMIT: string;
   LOGIN_MAX_PER_IP: number; LOGIN_MAX_FAILURES_PER_ACCOUNT: number; LOGIN_WINDOW_MINUTES: number; TRUST_PROXY: Config['trustProxy'];
   WORKER_HEARTBEAT_SECONDS: number; SHUTDOWN_TIMEOUT_SECONDS: number; TIER_CRON: string; TZ: string; VISIT_REMINDER_DAYS: string;
-  VISIT_ESCALATE_AFTER_DAYS: number; VISIT_MISSED_AFTER_DAYS: number;
+  VISIT_ESCALATE_AFTER_DAYS: number; VISIT_MISSED_AFTER_DAYS: number; VISIT_FOLLOW_UP_AFTER_SECONDS: number;
 };
 
 export const configDescriptions = envSchema.describe().keys as Record<string, { flags?: { description?: string; default?: unknown } }>;
@@ -140,6 +142,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       reminderDays: [...new Set(v.VISIT_REMINDER_DAYS.split(',').map(Number))],
       escalateAfterDays: v.VISIT_ESCALATE_AFTER_DAYS,
       missedAfterDays: Math.max(v.VISIT_MISSED_AFTER_DAYS, v.VISIT_ESCALATE_AFTER_DAYS),
+      followUpAfterMs: v.VISIT_FOLLOW_UP_AFTER_SECONDS * 1000,
     }),
   });
 }
