@@ -2,9 +2,9 @@ import { expect } from 'chai';
 import type { Test } from 'supertest';
 import { expectProblem, type TestUser } from './factories.ts';
 
-// The access rules every customer-scoped resource (contacts, projects, plans) shares, as one table of tests: a manager
-// outside the customer gets the same 404 as for a missing record and changes nothing; an executive reads but gets 403
-// on writes; the owner, an account-team member and an admin are served.
+// The access rules every customer-scoped resource (contacts, projects, plans, visits, actions) shares, as one table of
+// tests: a manager outside the customer gets the same 404 as for a missing record and changes nothing; an executive
+// reads but gets 403 on writes; the owner, an account-team member and an admin are served.
 
 /** People around one customer: its owner and team member, a manager of the same team who is not on it, leadership. */
 export type AccessWorld = { owner: TestUser; member: TestUser; outsider: TestUser; executive: TestUser; admin: TestUser };

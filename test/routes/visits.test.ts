@@ -8,6 +8,7 @@ import { NotificationModel } from '../../models/notification.ts';
 import { defaultPolicyRules, savePolicy } from '../../models/tier-policy.ts';
 import { UserModel } from '../../models/user.ts';
 import { VisitModel, replanCadence } from '../../models/visit.ts';
+import { describeCustomerAccess, type AccessRoute } from '../access-matrix.ts';
 import { api, bearer, createUser, expectProblem, type TestUser } from '../factories.ts';
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -31,6 +32,21 @@ async function world() {
   const visit = (await VisitModel.findOne({ customerId: customer._id, status: 'scheduled' }).lean())!;
   return { owner, outsider, executive, admin, customer, visit };
 }
+
+/** The people of the access table (test/access-matrix.ts) around a customer with an account-team member, its open visit and an action. */
+async function accessWorld() {
+  const [owner, member, outsider] = [await createUser({ role: 'manager' }), await createUser({ role: 'manager' }), await createUser({ role: 'manager' })];
+  const [executive, admin] = [await createUser({ role: 'executive' }), await createUser({ role: 'admin' })];
+  const customer = await makeCustomer(owner, { accountTeam: [member.id] });
+  await replanCadence([customer._id]);
+  const visit = (await VisitModel.findOne({ customerId: customer._id, status: 'scheduled' }).lean())!;
+  const action = await ActionModel.create({
+    key: `${String(visit._id)}:0`, customerId: customer._id, visitId: visit._id, ownerId: owner.id,
+    category: 'delivery', text: 'late', severity: 'low', status: 'open',
+  });
+  return { owner, member, outsider, executive, admin, customer, visit, action };
+}
+type AccessWorldOfVisits = Awaited<ReturnType<typeof accessWorld>>;
 
 const openCadence = (customerId: Types.ObjectId | string) => VisitModel.find({ customerId, kind: 'cadence', status: 'scheduled' }).lean();
 const url = (id: unknown, rest = '') => `/api/v1/visits/${String(id)}${rest}`;
@@ -192,16 +208,37 @@ describe('visits', () => {
   });
 
   describe('access', () => {
-    it('answers 404 to a manager of another team and 403 to an executive on writes, and changes nothing', async () => {
+    // the shared table (test/access-matrix.ts), on a customer with an account-team member, its visit and an action
+    const MISSING = '0123456789abcdef01234567';
+    const routes: AccessRoute<AccessWorldOfVisits>[] = [
+      { name: 'GET /visits/:id', write: false, ok: 200, call: (w, u) => api().get(url(w.visit._id)).set(bearer(u)) },
+      { name: 'PATCH /visits/:id', write: true, ok: 200, call: (w, u) => api().patch(url(w.visit._id)).set(bearer(u)).send({ channel: 'call' }) },
+      {
+        name: 'POST /visits/:id/complete', write: true, ok: 200,
+        call: (w, u) => api().post(url(w.visit._id, '/complete')).set(bearer(u)).send({ satisfaction: 5, recommend: 10 }),
+      },
+      {
+        name: 'POST /customers/:id/visits', write: true, ok: 201,
+        call: (w, u) => api().post(`/api/v1/customers/${w.customer.id}/visits`).set(bearer(u)).send({ scheduledFor: '2026-09-01T09:00:00Z' }),
+      },
+      {
+        name: 'PATCH /actions/:id', write: true, ok: 200,
+        call: (w, u) => api().patch(`/api/v1/actions/${String(w.action._id)}`).set(bearer(u)).send({ status: 'in_progress' }),
+      },
+    ];
+    describeCustomerAccess({
+      routes, world: accessWorld, recordId: (w) => String(w.visit._id),
+      stored: (w) => Promise.all([
+        VisitModel.find({ customerId: w.customer._id }).lean(), ActionModel.find({ customerId: w.customer._id }).lean(),
+        CustomerModel.findById(w.customer._id).lean(), NotificationModel.find({ 'data.customerId': w.customer.id }).lean(),
+      ]),
+      absent: (w, route) => (route.name.includes('/customers/') ? { ...w, customer: { ...w.customer.toObject(), id: MISSING } }
+        : route.name.includes('/actions/') ? { ...w, action: { _id: MISSING } }
+          : { ...w, visit: { ...w.visit, _id: MISSING } }) as unknown as AccessWorldOfVisits,
+    });
+
+    it('lists nothing of the customer to a manager of another team; 404 for a malformed id, 401 without a token', async () => {
       const w = await world();
-      const calls = [
-        () => api().get(url(w.visit._id)), () => api().patch(url(w.visit._id)).send({ channel: 'call' }),
-        () => api().post(url(w.visit._id, '/complete')).send({ satisfaction: 5, recommend: 10 }),
-        () => api().post(`/api/v1/customers/${w.customer.id}/visits`).send({ scheduledFor: '2026-09-01T09:00:00Z' }),
-      ];
-      for (const call of calls) expectProblem(await call().set(bearer(w.outsider)), 404);
-      await api().get(url(w.visit._id)).set(bearer(w.executive)).expect(200);
-      for (const call of calls.slice(1)) expectProblem(await call().set(bearer(w.executive)), 403);
       const listed = await api().get(`/api/v1/visits?customerId=${w.customer.id}`).set(bearer(w.outsider)).expect(200);
       expect(listed.body.items).to.deep.equal([]);
       expect(await VisitModel.find({ customerId: w.customer._id }).lean()).to.deep.equal([await VisitModel.findById(w.visit._id).lean()]);
