@@ -201,9 +201,19 @@ const base = {
 // Each resource describes its own paths and schemas beside the shared ones above.
 const parts: Part[] = [customersPart, customersCsvPart, contactsPart, projectsPart, tiersPart, tierPolicyPart, plansPart, visitsPart, notificationsPart, reportsPart];
 
+/**
+ * Every operation may also answer what no route decides itself, always as a problem: 413 (body too large), 415, 429,
+ * 503 (the database is away) and 500. The document says so once for each, as its `default` response.
+ */
+function withDefaultProblem(paths: Record<string, Record<string, { responses?: Record<string, unknown> }>>): Record<string, object> {
+  const answered = problem('Any other error (413 body too large, 415 wrong content type, 429 too many requests, 503 database away, 500)');
+  return Object.fromEntries(Object.entries(paths).map(([path, operations]) => [path, Object.fromEntries(Object.entries(operations)
+    .map(([method, operation]) => [method, operation.responses ? { ...operation, responses: { default: answered, ...operation.responses } } : operation]))]));
+}
+
 export const openapiDocument = {
   ...base,
-  paths: Object.assign({ ...base.paths }, ...parts.map((p) => p.paths)) as Record<string, object>,
+  paths: withDefaultProblem(Object.assign({ ...base.paths }, ...parts.map((p) => p.paths))),
   components: {
     ...base.components,
     schemas: Object.assign({ ...base.components.schemas }, ...parts.map((p) => p.schemas)) as Record<string, object>,

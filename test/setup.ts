@@ -2,11 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Express } from 'express';
 import { createApp } from '../server/app.ts';
 import { loadConfig, type Config } from '../server/config.ts';
 import { connectDatabase, type Database } from '../server/db.ts';
 import { createLogger } from '../server/logger.ts';
+import { openapiDocument } from '../server/openapi.ts';
+import { checkedApp, type Violation } from './response-check.ts';
 
 // One database for the whole run: a fresh embedded FerretDB in a temporary folder, or TEST_MONGODB_URI.
 // Every test makes its own data with unique names, so tests never depend on each other's rows.
@@ -32,7 +33,8 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
 const sharedSecret = randomBytes(32).toString('base64url');
 export const config = testConfig();
 export const logger = createLogger(config);
-export const app: Express = createApp(config, logger);
+export const responseViolations: Violation[] = [];
+export const app = checkedApp(createApp(config, logger), openapiDocument as never, responseViolations);
 export { dataDir };
 
 let database: Database | undefined;
@@ -42,7 +44,19 @@ export const mochaHooks = {
     this.timeout(15 * 60_000); // the first run builds the engine
     database = await connectDatabase(config, (line) => console.log(`      ${line}`));
   },
+  // a test whose answers do not match the OpenAPI document fails, naming each (test/response-check.ts)
+  beforeEach() {
+    responseViolations.length = 0;
+  },
+  afterEach() {
+    if (responseViolations.length) {
+      const lines = responseViolations.map((v) => `${v.method.toUpperCase()} ${v.path} ${v.status}: ${v.errors}`);
+      responseViolations.length = 0;
+      throw new Error(`answers that do not match the OpenAPI document:\n${lines.join('\n')}`);
+    }
+  },
   async afterAll() {
+    if (app.checked()) console.log(`\n  ${app.checked()} answers checked against the OpenAPI document`);
     await database?.close();
     rmSync(dataDir, { recursive: true, force: true });
   },

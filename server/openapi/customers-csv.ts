@@ -70,8 +70,11 @@ export const customersCsvPart: Part = {
           errors: {
             type: 'array',
             items: {
-              type: 'object', required: ['line', 'field', 'message'],
-              properties: { line: { type: 'integer' }, field: { type: 'string', description: 'the column, empty for the row as a whole' }, message: { type: 'string' } },
+              type: 'object', required: ['field', 'message'],
+              properties: {
+                line: { type: 'integer', description: "the row's line; absent when the query string itself is wrong (dryRun)" },
+                field: { type: 'string', description: 'the column, empty for the row as a whole' }, message: { type: 'string' },
+              },
             },
           },
         },
