@@ -20,9 +20,23 @@ const base = {
     version: '0.1.0',
     description: 'Customers kept apart from projects, S/A/B/C tiers, company and personal profiles, satisfaction revisits. '
       + 'Every error is RFC 9457 application/problem+json.',
+    license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' },
   },
   servers: [{ url: '/' }],
-  tags: [{ name: 'auth' }, { name: 'users' }, { name: 'customers' }, { name: 'contacts' }, { name: 'projects' }, { name: 'tiers' }, { name: 'plans' }, { name: 'visits' }, { name: 'notifications' }, { name: 'webhooks' }, { name: 'reports' }, { name: 'operations' }],
+  tags: [
+    { name: 'auth', description: 'Sign in, refresh the access token, sign out' },
+    { name: 'users', description: 'Accounts and roles (admins), and your own account' },
+    { name: 'customers', description: 'Customers apart from projects: company profile, owner, account team, hierarchy, CSV import and export' },
+    { name: 'contacts', description: "A customer's people, with their personal profiles" },
+    { name: 'projects', description: "A customer's opportunities and deliveries" },
+    { name: 'tiers', description: 'S/A/B/C classification: policy, scores, overrides and approvals' },
+    { name: 'plans', description: 'Account plans per customer and period: objectives, resources, attainment' },
+    { name: 'visits', description: 'Satisfaction visits on the tier cadence, their completion and improvement actions' },
+    { name: 'notifications', description: 'Your feed of reminders and alerts' },
+    { name: 'webhooks', description: 'Deliveries of notifications to other systems (admins)' },
+    { name: 'reports', description: 'Tier distribution, movements and plan attainment for leadership' },
+    { name: 'operations', description: 'Health, readiness, this document and its pages' },
+  ],
   paths: {
     '/api/v1/auth/login': {
       post: {
@@ -205,10 +219,35 @@ const parts: Part[] = [customersPart, customersCsvPart, contactsPart, projectsPa
  * Every operation may also answer what no route decides itself, always as a problem: 413 (body too large), 415, 429,
  * 503 (the database is away) and 500. The document says so once for each, as its `default` response.
  */
-function withDefaultProblem(paths: Record<string, Record<string, { responses?: Record<string, unknown> }>>): Record<string, object> {
+function withDefaultProblem(paths: Record<string, Record<string, Operation>>): Record<string, object> {
   const answered = problem('Any other error (413 body too large, 415 wrong content type, 429 too many requests, 503 database away, 500)');
   return Object.fromEntries(Object.entries(paths).map(([path, operations]) => [path, Object.fromEntries(Object.entries(operations)
-    .map(([method, operation]) => [method, operation.responses ? { ...operation, responses: { default: answered, ...operation.responses } } : operation]))]));
+    .map(([method, operation]) => [method, !methods.has(method) ? operation
+      : finished(method, path, { ...operation, responses: { default: answered, ...operation.responses } })]))]));
+}
+
+const methods = new Set(['get', 'put', 'post', 'delete', 'patch', 'head', 'options']);
+
+type Operation = { responses?: Record<string, unknown>; security?: unknown[]; operationId?: string };
+
+/** The operations anyone may call: they take no bearer token (the calendar feed carries its own token in its URL). */
+const publicOperations = new Set([
+  'post /api/v1/auth/login', 'post /api/v1/auth/refresh', 'post /api/v1/auth/logout', 'get /api/v1/calendar/{file}',
+  'get /healthz', 'get /readyz', 'get /api/openapi.json', 'get /docs',
+]);
+
+/**
+ * Each operation says who may call it (a public one says so with `security: []`; any other without `security` is a
+ * mistake and fails at start) and gets an operationId from its method and path (`get /api/v1/customers/{id}/tier` is
+ * `getCustomersIdTier`), for client generators and REST clients.
+ */
+function finished(method: string, path: string, operation: Operation): Operation {
+  const key = `${method} ${path}`;
+  if (publicOperations.has(key)) operation = { ...operation, security: [] };
+  else if (!operation.security) throw new Error(`openapi: ${key} says nothing about security`);
+  const words = path.replace(/^\/api(\/v1)?/, '').split(/[^A-Za-z0-9]+/).filter(Boolean);
+  const operationId = operation.operationId ?? method + words.map((w) => w[0]!.toUpperCase() + w.slice(1)).join('');
+  return { ...operation, operationId };
 }
 
 export const openapiDocument = {
