@@ -1,5 +1,5 @@
 import type { Agenda } from 'agenda';
-import { replanCadence, type ReplanResult } from '../models/visit.ts';
+import { keepCadenceVisits, type CadenceResult } from '../models/visit.ts';
 
 export const name = 'visits.plan';
 
@@ -10,8 +10,8 @@ export type Data = Record<string, never>;
  * tier's cadence got shorter) and cancels those of archived customers. Idempotent: the unique cadenceKey makes a
  * second run, or two at once, create nothing more; a run with nothing to do only reads.
  */
-export async function handler(_data: Data = {}): Promise<ReplanResult> {
-  return replanCadence();
+export async function handler(_data: Data = {}): Promise<CadenceResult> {
+  return keepCadenceVisits();
 }
 
 export function define(agenda: Agenda): void {
@@ -20,7 +20,7 @@ export function define(agenda: Agenda): void {
   });
 }
 
-/** Hourly: tier changes and archives call replanCadence themselves, so this only catches what they missed. */
+/** Hourly: tier changes and archives call keepCadenceVisits themselves, so this only catches what they missed. */
 export async function schedule(agenda: Agenda): Promise<void> {
   await agenda.every('17 * * * *', name, {}, { timezone: 'UTC' });
 }

@@ -45,7 +45,7 @@ export function satisfactionSummary(visits: CompletedVisit[]): SatisfactionSumma
 export const needsAlert = (visit: { satisfaction: number; recommend: number }) => visit.satisfaction <= 2 || npsCategory(visit.recommend) === 'detractor';
 
 /**
- * Recomputes and stores the customer's summary from its completed visits; `nextVisitDue` is kept by replanCadence
+ * Recomputes and stores the customer's summary from its completed visits; `nextVisitDue` is kept by keepCadenceVisits
  * (models/visit.ts). Derived data: no __v bump (a client's If-Match stays valid) and no updatedAt (nobody edited the file).
  */
 export async function refreshSatisfaction(customerId: Types.ObjectId | string): Promise<SatisfactionSummary> {

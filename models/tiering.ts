@@ -7,7 +7,7 @@ import {
 } from './tier-change.ts';
 import { inputsOf, tierInputsFor } from './tier-inputs.ts';
 import { currentPolicy, type Policy } from './tier-policy.ts';
-import { replanCadence } from './visit.ts';
+import { keepCadenceVisits } from './visit.ts';
 import { needsApproval, scoreTier, type TierScore } from './tier-scoring.ts';
 
 // How a customer's tier follows its score: B <-> C moves apply at once, moves into or out of S and A wait for an
@@ -129,7 +129,7 @@ export async function applyTier(state: TierState, to: Tier, ctx: ApplyContext, e
     return false;
   }
   await CustomerModel.updateOne(behind(record), { $set: { ...extraSet, ...set } }, { timestamps: false });
-  await replanCadence([state._id]);
+  await keepCadenceVisits([state._id]);
   return true;
 }
 
@@ -207,7 +207,7 @@ export async function reclassify(opts: { customerIds?: Array<Types.ObjectId | st
   result.changed = await landWrites(writes);
   // A new tier may bring the next cadence visit forward.
   const moved = writes.filter((w) => w.change).map((w) => w.id);
-  if (moved.length) await replanCadence(moved.length <= IN_LIMIT ? moved : undefined);
+  if (moved.length) await keepCadenceVisits(moved.length <= IN_LIMIT ? moved : undefined);
   // Approvals in three passes, each one read or write of the collection for the whole batch: what to keep, replace and
   // settle; the closing of what no longer applies; then the new requests.
   const book = requests.length || settled.length ? await approvalBook(requests.length + settled.length <= 20 ? [...requests.map((r) => r.customerId), ...settled] : undefined) : undefined;

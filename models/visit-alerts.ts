@@ -3,7 +3,7 @@ import { CustomerModel, type Tier } from './customer.ts';
 import { bulkWriteInChunks, inOrAll, insertUnlessTaken } from './db-compat.ts';
 import { executiveIds, notify, type NotificationInput } from './notification.ts';
 import { currentPolicy } from './tier-policy.ts';
-import { VisitModel, closedKey, openCadenceKey, replanCadence } from './visit.ts';
+import { VisitModel, closedKey, openCadenceKey, keepCadenceVisits } from './visit.ts';
 
 // Reminders before a visit is due and escalations after, each effect once per natural key (models/notification.ts).
 
@@ -38,7 +38,7 @@ async function planAfterMissed(missed: OpenVisit[], now: Date): Promise<void> {
     }];
   });
   await insertUnlessTaken(VisitModel, next);
-  await replanCadence(missed.map((v) => v.customerId)); // keeps satisfaction.nextVisitDue in step
+  await keepCadenceVisits(missed.map((v) => v.customerId)); // keeps satisfaction.nextVisitDue in step
 }
 
 type OpenVisit = { _id: Types.ObjectId; customerId: Types.ObjectId; ownerId: Types.ObjectId; kind: string; dueAt: Date };

@@ -91,7 +91,7 @@ export const cadenceVisit = (customer: { _id: Types.ObjectId | string; ownerId: 
   ownerId: customer.ownerId, kind: 'cadence', status: 'scheduled', dueAt: due, scheduledFor: due,
 });
 
-export type ReplanResult = { created: number; moved: number; cancelled: number };
+export type CadenceResult = { created: number; moved: number; cancelled: number };
 
 /**
  * Brings the open cadence visits of these customers (all when absent) in line with their tier and archive state:
@@ -100,7 +100,7 @@ export type ReplanResult = { created: number; moved: number; cancelled: number }
  * Reads the visits once and writes by _id, so a run with nothing to change only reads; creation goes through the
  * unique cadenceKey, so two runs at once never create two.
  */
-export async function replanCadence(customerIds?: Array<Types.ObjectId | string>): Promise<ReplanResult> {
+export async function keepCadenceVisits(customerIds?: Array<Types.ObjectId | string>): Promise<CadenceResult> {
   const ids = customerIds?.map((id) => new Types.ObjectId(String(id)));
   if (ids && !ids.length) return { created: 0, moved: 0, cancelled: 0 };
   // A lone _id is the one filter the embedded engine looks up by index; `$in` reads the whole collection.
@@ -113,7 +113,7 @@ export async function replanCadence(customerIds?: Array<Types.ObjectId | string>
   const visitOps: AnyBulkWriteOperation[] = [];
   const customerOps: AnyBulkWriteOperation[] = [];
   const toCreate: Array<Record<string, unknown> & { key: string }> = [];
-  const result: ReplanResult = { created: 0, moved: 0, cancelled: 0 };
+  const result: CadenceResult = { created: 0, moved: 0, cancelled: 0 };
   const setNextDue = (c: (typeof customers)[number], due: Date | null) => {
     const stored = c.satisfaction?.nextVisitDue ?? null;
     if ((stored?.getTime() ?? null) === (due?.getTime() ?? null)) return;

@@ -7,7 +7,7 @@ import { afterPosition, customerFilter, customerSorts, isPosition, positionOf, s
 import { toPublicJson } from '../models/json.ts';
 import { ProjectModel } from '../models/project.ts';
 import { rescore } from '../models/tiering.ts';
-import { replanCadence } from '../models/visit.ts';
+import { keepCadenceVisits } from '../models/visit.ts';
 import { activeUserIds } from '../models/user.ts';
 import { authenticate, authorize, currentUser, customerFor, type AuthUser } from '../server/auth.ts';
 import type { Config } from '../server/config.ts';
@@ -112,7 +112,7 @@ export function customersRouter(config: Config): Router {
     res.location(`${req.baseUrl}/${customer.id}`);
     const scored = await reread(customer, async () => {
       await rescore(customer._id, 'new customer');
-      await replanCadence([customer._id]); // its first satisfaction visit
+      await keepCadenceVisits([customer._id]); // its first satisfaction visit
     });
     sendCustomer(res, scored, 201, warnings.length ? { warnings } : {});
   });
@@ -177,8 +177,8 @@ export function customersRouter(config: Config): Router {
         action: archived ? 'archived' : 'restored', actor: user, fields: [{ field: 'archived', old: !archived, new: archived }],
       });
       // Archived customers are not scored or visited (their open visit is cancelled); a restored one is at once.
-      if (archived) await replanCadence([changed._id]);
-      else return sendCustomer(res, await reread(changed, async () => { await rescore(changed._id, 'restored'); await replanCadence([changed._id]); }));
+      if (archived) await keepCadenceVisits([changed._id]);
+      else return sendCustomer(res, await reread(changed, async () => { await rescore(changed._id, 'restored'); await keepCadenceVisits([changed._id]); }));
       sendCustomer(res, changed);
     });
   }

@@ -6,7 +6,7 @@ import { visibleTo } from '../models/customer.ts';
 import { newestOfCustomers } from '../models/customer-scope.ts';
 import { toPublicJson } from '../models/json.ts';
 import { activeUserIds } from '../models/user.ts';
-import { VisitModel, closedKey, replanCadence, type VisitDocument } from '../models/visit.ts';
+import { VisitModel, closedKey, keepCadenceVisits, type VisitDocument } from '../models/visit.ts';
 import { authenticate, currentUser, customerFor, customerRecordFor, type AuthUser } from '../server/auth.ts';
 import type { Config } from '../server/config.ts';
 import { HttpError, type FieldError } from '../server/errors.ts';
@@ -137,7 +137,7 @@ export function visitsRouter(config: Config): Router {
       return updated && { visit, customer, updated, status };
     });
     // The customer keeps one open cadence visit: a cancelled one is replaced, due as the cadence says.
-    if (status === 'cancelled' && visit.kind === 'cadence') await replanCadence([customer._id]);
+    if (status === 'cancelled' && visit.kind === 'cadence') await keepCadenceVisits([customer._id]);
     send(res, updated, visitJson);
   });
 

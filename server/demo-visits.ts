@@ -2,7 +2,7 @@ import { Types } from 'mongoose';
 import { actionsFromFeedback } from '../models/action.ts';
 import { CustomerModel } from '../models/customer.ts';
 import { refreshSatisfaction } from '../models/satisfaction.ts';
-import { VisitModel, closedKey, replanCadence } from '../models/visit.ts';
+import { VisitModel, closedKey, keepCadenceVisits } from '../models/visit.ts';
 
 // Satisfaction history for the demo book: completed visits with scores and feedback (some turned into open actions),
 // one missed and one cancelled, and a few open visits overdue or due this week, so reminders and escalations have
@@ -43,7 +43,7 @@ export async function loadDemoVisits(now = Date.now()): Promise<number> {
     await refreshSatisfaction(customer._id);
   }
   // The open cadence visits follow the new history; then a few are made overdue or due soon, one missed, one cancelled.
-  await replanCadence(visited.map((c) => c._id));
+  await keepCadenceVisits(visited.map((c) => c._id));
   const open = await VisitModel.find({ status: 'scheduled', kind: 'cadence' }).sort({ _id: 1 }).limit(12).lean();
   const offsets = [-20, -9, -5, -4, -2, 1, 1, 3, 6, 6];
   for (const [i, visit] of open.slice(0, offsets.length).entries()) {
@@ -54,6 +54,6 @@ export async function loadDemoVisits(now = Date.now()): Promise<number> {
     if (!visit) continue;
     await VisitModel.updateOne({ _id: visit._id }, { $set: { status, reason, cadenceKey: closedKey(visit) } });
   }
-  await replanCadence(open.slice(10).map((v) => v.customerId));
+  await keepCadenceVisits(open.slice(10).map((v) => v.customerId));
   return written;
 }

@@ -11,26 +11,26 @@ import { VisitModel, cadenceDueAt, cadenceVisit } from '../models/visit.ts';
 
 const INSERT_CHUNK = 500;
 
-/** A row of the file as planned: what it creates or changes, checked against the rules and the caller's rights. */
-export type PlannedRow = {
+/** A row of the file as checked: what it creates or changes, checked against the rules and the caller's rights. */
+export type ImportRow = {
   line: number; code: string; name: string; id: string; action: 'created' | 'updated' | 'unchanged'; parentId: string | null;
   create?: Record<string, unknown>; stored?: StoredCustomer; set: Record<string, unknown>; unset: string[];
 };
 
 
 /**
- * Writes the planned rows in batches, parents before their children, each batch followed by its timeline entries.
+ * Writes the checked rows in batches, parents before their children, each batch followed by its timeline entries.
  * There are no transactions (FerretDB has none), so each row is its own atomic write: an update applies only if the
- * customer still has the version read while planning, a create only if nobody took the code meanwhile. Rows that lost
+ * customer still has the version read while checking, a create only if nobody took the code meanwhile. Rows that lost
  * such a race are skipped and named (a new child of a skipped new parent too); the rows before and after them stay
  * written, and importing the file again is harmless. Answers the codes of the rows not written.
  */
-export async function writeImport(user: AuthUser, rows: PlannedRow[]): Promise<string[]> {
+export async function writeImport(user: AuthUser, rows: ImportRow[]): Promise<string[]> {
   const policy = await currentPolicy();
   const notCreated = new Set<string>();
   const notWritten: string[] = [];
   for (const level of parentsFirst(rows.filter((r) => r.action !== 'unchanged'))) {
-    const lost = new Set<PlannedRow>(level.filter((r) => r.parentId && notCreated.has(r.parentId)));
+    const lost = new Set<ImportRow>(level.filter((r) => r.parentId && notCreated.has(r.parentId)));
     const ready = level.filter((r) => !lost.has(r));
     const creates = ready.filter((r) => r.create);
     const updates = ready.filter((r) => !r.create);
@@ -59,7 +59,7 @@ export async function writeImport(user: AuthUser, rows: PlannedRow[]): Promise<s
  * records go first, as every tier change's do; those of rows whose code someone else took meanwhile (the unique index
  * refused the customer) are taken back. Answers those rows.
  */
-async function insertNew(rows: PlannedRow[], policy: Policy): Promise<PlannedRow[]> {
+async function insertNew(rows: ImportRow[], policy: Policy): Promise<ImportRow[]> {
   const now = new Date();
   const { fields, records, requests } = classifyNew(rows.map((r) => ({ ...r.create, _id: new Types.ObjectId(r.id) })), policy, now, 'CSV import');
   const nextVisitDue = (id: string) => cadenceDueAt({ tier: fields.get(id)!.tier as string, tierUpdatedAt: now }, policy.cadenceDays);
@@ -74,12 +74,12 @@ async function insertNew(rows: PlannedRow[], policy: Policy): Promise<PlannedRow
 }
 
 /**
- * Updates customers conditional on the version read while planning, as a PATCH with If-Match does. A bulk write
+ * Updates customers conditional on the version read while checking, as a PATCH with If-Match does. A bulk write
  * answers only how many matched; when some did not, the customers are read back, and a row counts as written only
  * where the customer carries this write (the next version and this write's updatedAt). One changed again right after
  * this write is thus reported as not written: the report errs on the safe side, and importing again is harmless.
  */
-async function updateUnlessChanged(rows: PlannedRow[]): Promise<PlannedRow[]> {
+async function updateUnlessChanged(rows: ImportRow[]): Promise<ImportRow[]> {
   const stamp = new Date();
   const operations: AnyBulkWriteOperation[] = rows.map((row) => ({
     updateOne: {
@@ -101,7 +101,7 @@ async function updateUnlessChanged(rows: PlannedRow[]): Promise<PlannedRow[]> {
   });
 }
 
-function recordImported(user: AuthUser, rows: PlannedRow[]): Promise<void> {
+function recordImported(user: AuthUser, rows: ImportRow[]): Promise<void> {
   return recordChanges(rows.map((row) => ({
     customerId: row.id, entity: 'customer', entityId: row.id, entityName: row.name, action: 'imported', actor: user,
     ...(row.stored ? { fields: diffFields(row.stored, withChanges(row.stored, row.set, row.unset)) } : {}),
@@ -109,13 +109,13 @@ function recordImported(user: AuthUser, rows: PlannedRow[]): Promise<void> {
 }
 
 /** The rows by their depth in the file's groups, parents' level first, file order within a level. */
-function parentsFirst(rows: PlannedRow[]): PlannedRow[][] {
+function parentsFirst(rows: ImportRow[]): ImportRow[][] {
   const byId = new Map(rows.map((r) => [r.id, r]));
-  const depth = (row: PlannedRow, limit = rows.length): number => {
+  const depth = (row: ImportRow, limit = rows.length): number => {
     const parent = row.parentId ? byId.get(row.parentId) : undefined;
     return parent && limit > 0 ? 1 + depth(parent, limit - 1) : 0;
   };
-  const levels: PlannedRow[][] = [];
+  const levels: ImportRow[][] = [];
   for (const row of rows) (levels[depth(row)] ??= []).push(row);
   return levels.filter(Boolean);
 }

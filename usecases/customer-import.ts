@@ -8,14 +8,14 @@ import { reclassify } from '../models/tiering.ts';
 import { UserModel, type AuthUser } from '../models/user.ts';
 import { fieldErrors, parse } from '../schemas/common.ts';
 import { createCustomerSchema, type CustomerInput } from '../schemas/customer-input.ts';
-import { writeImport, type PlannedRow } from './customer-import-write.ts';
+import { writeImport, type ImportRow } from './customer-import-write.ts';
 
 // Importing the customer file: every row checked against the customer rules and the caller's rights first, then the
 // whole file written in batches. A plain function of the caller and the text, so a job could run it as well as a route.
 
 export type ImportOutcome = {
   issues: CsvIssue[];
-  rows: PlannedRow[];
+  rows: ImportRow[];
   summary: { created: number; updated: number; unchanged: number };
   /** Codes of rows not written because their customer changed (or their code was taken) while the import ran. */
   notWritten: string[];
@@ -23,8 +23,8 @@ export type ImportOutcome = {
 
 /** Checks the file and, unless it has problems or this is a dry run, writes it and scores what it wrote. */
 export async function importCustomers(user: AuthUser, text: string, { dryRun }: { dryRun: boolean }): Promise<ImportOutcome> {
-  const { rows, issues } = await planImport(user, text);
-  const count = (action: PlannedRow['action']) => rows.filter((r) => r.action === action).length;
+  const { rows, issues } = await checkImport(user, text);
+  const count = (action: ImportRow['action']) => rows.filter((r) => r.action === action).length;
   const summary = { created: count('created'), updated: count('updated'), unchanged: count('unchanged') };
   if (issues.length || dryRun) return { issues, rows, summary, notWritten: [] };
   const notWritten = await writeImport(user, rows);
@@ -42,7 +42,7 @@ type Lookups = { stored: Map<string, StoredCustomer>; people: Map<string, { id: 
  * Checks every row of the file and plans its write; writes nothing. What exists is read once for the whole file (the
  * customers by code, the people by e-mail), never per row.
  */
-async function planImport(user: AuthUser, text: string): Promise<{ rows: PlannedRow[]; issues: CsvIssue[] }> {
+async function checkImport(user: AuthUser, text: string): Promise<{ rows: ImportRow[]; issues: CsvIssue[] }> {
   const { rows, issues } = readCsv(text);
   const valid: ValidRow[] = [];
   const lineOfCode = new Map<string, number>();
@@ -68,18 +68,18 @@ async function planImport(user: AuthUser, text: string): Promise<{ rows: Planned
   const people = new Map(users.map((u) => [u.email, { id: String(u._id), active: u.active }]));
   // New customers get their ids now, so a row can name as parent a customer that is new in the same file.
   const idOfCode = new Map(valid.map((v) => [v.value.code, String(stored.get(v.value.code)?._id ?? new Types.ObjectId())]));
-  const planned: PlannedRow[] = [];
+  const checked: ImportRow[] = [];
   for (const row of valid) {
-    const plan = planRow(user, row, { stored, people, idOfCode });
+    const plan = checkRow(user, row, { stored, people, idOfCode });
     if (Array.isArray(plan)) issues.push(...plan);
-    else planned.push(plan);
+    else checked.push(plan);
   }
-  const parentChanged = new Set(planned.filter((r) => (r.action === 'created' ? r.parentId : 'parentId' in r.set)).map((r) => r.id));
-  issues.push(...await cycleIssues(planned, parentChanged));
-  return { rows: planned, issues: issues.sort((a, b) => a.line - b.line) };
+  const parentChanged = new Set(checked.filter((r) => (r.action === 'created' ? r.parentId : 'parentId' in r.set)).map((r) => r.id));
+  issues.push(...await cycleIssues(checked, parentChanged));
+  return { rows: checked, issues: issues.sort((a, b) => a.line - b.line) };
 }
 
-function planRow(user: AuthUser, { line, request, value }: ValidRow, ctx: Lookups): PlannedRow | CsvIssue[] {
+function checkRow(user: AuthUser, { line, request, value }: ValidRow, ctx: Lookups): ImportRow | CsvIssue[] {
   const issues: CsvIssue[] = [];
   const issue = (field: string, message: string) => issues.push({ line, field, message });
   const existing = ctx.stored.get(value.code);

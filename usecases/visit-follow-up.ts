@@ -3,7 +3,7 @@ import { actionsFromFeedback, type Feedback } from '../models/action.ts';
 import { CustomerModel } from '../models/customer.ts';
 import { executiveIds, notify } from '../models/notification.ts';
 import { needsAlert, refreshSatisfaction } from '../models/satisfaction.ts';
-import { VisitModel, replanCadence } from '../models/visit.ts';
+import { VisitModel, keepCadenceVisits } from '../models/visit.ts';
 import { failpoint } from './failpoint.ts';
 
 // What completing a visit sets off: an improvement action per feedback item, the customer's satisfaction summary,
@@ -25,7 +25,7 @@ export async function followUpVisit(visit: CompletedVisit, customer?: { ownerId:
   failpoint('visit-follow-up:actions');
   await refreshSatisfaction(visit.customerId);
   failpoint('visit-follow-up:satisfaction');
-  await replanCadence([visit.customerId]);
+  await keepCadenceVisits([visit.customerId]);
   failpoint('visit-follow-up:next-visit');
   await alertIfUnhappy(visit, customer ?? await CustomerModel.findById(visit.customerId, { ownerId: 1, name: 1 }).lean());
   // bookkeeping, not an edit: no new version (a client's If-Match stays valid) and no updatedAt

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'chai';
 import { ActionModel } from '../../models/action.ts';
 import { CustomerModel, nameKeyOf } from '../../models/customer.ts';
-import { VisitModel, replanCadence } from '../../models/visit.ts';
+import { VisitModel, keepCadenceVisits } from '../../models/visit.ts';
 import { api, bearer, createUser, expectProblem, type TestUser } from '../factories.ts';
 
 async function makeCustomer(owner: TestUser) {
@@ -16,7 +16,7 @@ async function world() {
   const outsider = await createUser({ role: 'manager' });
   const executive = await createUser({ role: 'executive' });
   const customer = await makeCustomer(owner);
-  await replanCadence([customer._id]);
+  await keepCadenceVisits([customer._id]);
   const visit = (await VisitModel.findOne({ customerId: customer._id }).lean())!;
   await api().post(`/api/v1/visits/${String(visit._id)}/complete`).set(bearer(owner)).send({
     satisfaction: 4, recommend: 8,

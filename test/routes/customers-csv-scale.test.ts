@@ -5,7 +5,7 @@ import { ChangeModel } from '../../models/change.ts';
 import { CustomerModel } from '../../models/customer.ts';
 import { TierApprovalModel, TierChangeModel } from '../../models/tier-change.ts';
 import { reclassify } from '../../models/tiering.ts';
-import { VisitModel, replanCadence } from '../../models/visit.ts';
+import { VisitModel, keepCadenceVisits } from '../../models/visit.ts';
 import { api, bearer, createUser } from '../factories.ts';
 
 // An import of a few thousand rows goes out in batches; what it stores must be what the row-by-row rules give.
@@ -59,7 +59,7 @@ describe('POST /api/v1/customers/import of a few thousand rows', function () {
     // What the rules give: scoring again and replanning change nothing; S and A (none from these inputs under the
     // default policy) would wait for approval.
     expect(await reclassify({ customerIds: ids, trigger: 'check' })).to.include({ scanned: ROWS, rescored: 0, changed: 0, requested: 0 });
-    expect(await replanCadence(ids)).to.deep.equal({ created: 0, moved: 0, cancelled: 0 });
+    expect(await keepCadenceVisits(ids)).to.deep.equal({ created: 0, moved: 0, cancelled: 0 });
     const visits = await VisitModel.find({ customerId: { $in: ids }, status: 'scheduled', kind: 'cadence' }, { customerId: 1, dueAt: 1 }).lean();
     expect(visits).to.have.length(ROWS);
     const keyAccounts = customers.filter((c) => c.tierComputed === 'S' || c.tierComputed === 'A');

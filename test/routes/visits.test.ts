@@ -7,7 +7,7 @@ import { CustomerModel, nameKeyOf } from '../../models/customer.ts';
 import { NotificationModel } from '../../models/notification.ts';
 import { defaultPolicyRules, savePolicy } from '../../models/tier-policy.ts';
 import { UserModel } from '../../models/user.ts';
-import { VisitModel, replanCadence } from '../../models/visit.ts';
+import { VisitModel, keepCadenceVisits } from '../../models/visit.ts';
 import { describeCustomerAccess, type AccessRoute } from '../access-matrix.ts';
 import { api, bearer, createUser, expectProblem, type TestUser } from '../factories.ts';
 
@@ -28,7 +28,7 @@ async function world() {
   const executive = await createUser({ role: 'executive' });
   const admin = await createUser({ role: 'admin' });
   const customer = await makeCustomer(owner);
-  await replanCadence([customer._id]);
+  await keepCadenceVisits([customer._id]);
   const visit = (await VisitModel.findOne({ customerId: customer._id, status: 'scheduled' }).lean())!;
   return { owner, outsider, executive, admin, customer, visit };
 }
@@ -38,7 +38,7 @@ async function accessWorld() {
   const [owner, member, outsider] = [await createUser({ role: 'manager' }), await createUser({ role: 'manager' }), await createUser({ role: 'manager' })];
   const [executive, admin] = [await createUser({ role: 'executive' }), await createUser({ role: 'admin' })];
   const customer = await makeCustomer(owner, { accountTeam: [member.id] });
-  await replanCadence([customer._id]);
+  await keepCadenceVisits([customer._id]);
   const visit = (await VisitModel.findOne({ customerId: customer._id, status: 'scheduled' }).lean())!;
   const action = await ActionModel.create({
     key: `${String(visit._id)}:0`, customerId: customer._id, visitId: visit._id, ownerId: owner.id,
@@ -62,7 +62,7 @@ describe('visits', () => {
       expect(w.visit).to.include({ kind: 'cadence', status: 'scheduled' });
       expect(w.visit.dueAt).to.deep.equal(new Date(tierAt.getTime() + 90 * DAY));
       expect(String(w.visit.ownerId)).to.equal(w.owner.id);
-      expect(await replanCadence([w.customer._id])).to.deep.equal({ created: 0, moved: 0, cancelled: 0 });
+      expect(await keepCadenceVisits([w.customer._id])).to.deep.equal({ created: 0, moved: 0, cancelled: 0 });
       expect(await openCadence(w.customer._id)).to.have.length(1);
       const res = await api().get(`/api/v1/visits?customerId=${w.customer.id}`).set(bearer(w.owner)).expect(200);
       expect(res.body.items.map((v: { id: string }) => v.id)).to.deep.equal([String(w.visit._id)]);
@@ -73,19 +73,19 @@ describe('visits', () => {
     it('moves earlier after a change to a shorter cadence, never later, and keeps a rescheduled date', async () => {
       const w = await world();
       await CustomerModel.updateOne({ _id: w.customer._id }, { $set: { tier: 'S' } });
-      expect(await replanCadence([w.customer._id])).to.include({ moved: 1, created: 0 });
+      expect(await keepCadenceVisits([w.customer._id])).to.include({ moved: 1, created: 0 });
       const moved = (await VisitModel.findById(w.visit._id).lean())!;
       expect(moved.dueAt).to.deep.equal(new Date(tierAt.getTime() + 30 * DAY));
       expect(moved.scheduledFor).to.deep.equal(moved.dueAt);
       await CustomerModel.updateOne({ _id: w.customer._id }, { $set: { tier: 'C' } });
-      expect(await replanCadence([w.customer._id])).to.include({ moved: 0 });
+      expect(await keepCadenceVisits([w.customer._id])).to.include({ moved: 0 });
       expect((await VisitModel.findById(w.visit._id).lean())!.dueAt).to.deep.equal(moved.dueAt);
 
       const other = await world();
       const planned = '2026-12-24T09:00:00.000Z';
       await api().patch(url(other.visit._id)).set(bearer(other.owner)).send({ scheduledFor: planned, reason: 'customer asked' }).expect(200);
       await CustomerModel.updateOne({ _id: other.customer._id }, { $set: { tier: 'A' } });
-      await replanCadence([other.customer._id]);
+      await keepCadenceVisits([other.customer._id]);
       const kept = (await VisitModel.findById(other.visit._id).lean())!;
       expect(kept.dueAt).to.deep.equal(new Date(tierAt.getTime() + 60 * DAY));
       expect(kept.scheduledFor.toISOString()).to.equal(planned);
@@ -95,14 +95,14 @@ describe('visits', () => {
       const w = await world();
       await api().delete(`/api/v1/customers/${w.customer.id}`).set(bearer(w.owner)).expect((r) => expect(r.status).to.be.oneOf([200, 204]));
       // The archive route replans at once: nothing is left for the job to do.
-      expect(await replanCadence([w.customer._id])).to.include({ cancelled: 0, created: 0 });
+      expect(await keepCadenceVisits([w.customer._id])).to.include({ cancelled: 0, created: 0 });
       const cancelled = (await VisitModel.findById(w.visit._id).lean())!;
       expect(cancelled).to.include({ status: 'cancelled', reason: 'customer archived' });
       expect(await openCadence(w.customer._id)).to.have.length(0);
       expect((await CustomerModel.findById(w.customer._id).lean())!.satisfaction!.nextVisitDue).to.equal(null);
       await api().post(`/api/v1/customers/${w.customer.id}/restore`).set(bearer(w.owner)).expect(200);
       expect(await openCadence(w.customer._id), 'planned again by the restore').to.have.length(1);
-      expect(await replanCadence([w.customer._id])).to.include({ created: 0 });
+      expect(await keepCadenceVisits([w.customer._id])).to.include({ created: 0 });
     });
   });
 
