@@ -85,7 +85,6 @@ function checkVersion(version: number | undefined, visit: VisitDocument) {
   if (visit.status !== 'scheduled') throw notOpen(visit.status);
 }
 
-/** A score of 1-2 or a detractor alerts the customer's owner, the visit's owner and the executives, once each. */
 // Shares its mount point with other routers, so authentication is attached per route, not with router.use.
 export function visitsRouter(config: Config): Router {
   const router = Router();
@@ -142,7 +141,7 @@ export function visitsRouter(config: Config): Router {
   });
 
   router.post('/visits/:id/complete', auth, async (req, res) => {
-    const { customer, input, updated } = await applyToLatest(req, 'visit', async (version) => {
+    const { customer, updated } = await applyToLatest(req, 'visit', async (version) => {
       const { record: visit, customer } = await visitFor(currentUser(req), String(req.params.id), 'change');
       const input = parse(completeSchema, req.body);
       checkVersion(version, visit);
@@ -151,11 +150,11 @@ export function visitsRouter(config: Config): Router {
       const updated = await updateVisit(visit, {
         ...input, completedAt: input.completedAt ?? new Date(), status: 'completed', cadenceKey: closedKey(visit), followUpSince: new Date(),
       });
-      return updated && { customer, input, updated };
+      return updated && { customer, updated };
     });
     // Actions, satisfaction summary, next visit, alert; what a crash leaves undone, the worker finishes.
-    await followUpVisit({ ...updated, satisfaction: input.satisfaction, recommend: input.recommend }, customer);
-    send(res, { ...updated, followUpSince: null }, visitJson);
+    await followUpVisit(updated, customer);
+    send(res, updated, visitJson);
   });
 
   router.get('/actions', auth, async (req, res) => {

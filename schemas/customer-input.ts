@@ -1,5 +1,5 @@
 import Joi from 'joi';
-import { customerStatuses, ownerships } from '../models/customer.ts';
+import { customerStatuses, ownerships, tiers } from '../models/customer.ts';
 import { objectId } from './common.ts';
 
 // The customer fields a client may send, shared by the JSON routes and the CSV import.
@@ -59,8 +59,8 @@ export type CustomerInput = {
 
 /** The filters of the customer list, which the CSV export takes too. */
 export const customerFilterKeys = {
-  status: Joi.string().valid('prospect', 'active', 'dormant', 'lost'),
-  tier: Joi.string().valid('S', 'A', 'B', 'C', 'none'),
+  status: Joi.string().valid(...customerStatuses),
+  tier: Joi.string().valid(...tiers, 'none'),
   owner: Joi.alternatives(Joi.string().valid('me'), objectId()),
   industry: Joi.string().trim().max(100),
   region: Joi.string().trim().max(100),

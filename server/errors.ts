@@ -4,7 +4,6 @@ import { MongoBulkWriteError, MongoError, MongoNetworkError, MongoServerSelectio
 import mongoose from 'mongoose';
 import { STATUS_CODES } from 'node:http';
 import { isDuplicateKeyError } from '../models/db-compat.ts';
-
 import { fieldErrors, type FieldError } from '../schemas/common.ts';
 
 export { fieldErrors, type FieldError };

@@ -215,20 +215,21 @@ const base = {
 // Each resource describes its own paths and schemas beside the shared ones above.
 const parts: Part[] = [customersPart, customersCsvPart, contactsPart, projectsPart, tiersPart, tierPolicyPart, plansPart, visitsPart, notificationsPart, reportsPart];
 
+const methods = new Set(['get', 'put', 'post', 'delete', 'patch', 'head', 'options']);
+
+type Operation = { responses?: Record<string, unknown>; security?: unknown[]; operationId?: string };
+
 /**
- * Every operation may also answer what no route decides itself, always as a problem: 413 (body too large), 415, 429,
- * 503 (the database is away) and 500. The document says so once for each, as its `default` response.
+ * The paths with every operation finished (see `finished`). Every operation may also answer what no route decides
+ * itself, always as a problem: 413 (body too large), 415, 429, 503 (the database is away) and 500; the document says
+ * so once for each, as its `default` response.
  */
-function withDefaultProblem(paths: Record<string, Record<string, Operation>>): Record<string, object> {
+function finishedPaths(paths: Record<string, Record<string, Operation>>): Record<string, object> {
   const answered = problem('Any other error (413 body too large, 415 wrong content type, 429 too many requests, 503 database away, 500)');
   return Object.fromEntries(Object.entries(paths).map(([path, operations]) => [path, Object.fromEntries(Object.entries(operations)
     .map(([method, operation]) => [method, !methods.has(method) ? operation
       : finished(method, path, { ...operation, responses: { default: answered, ...operation.responses } })]))]));
 }
-
-const methods = new Set(['get', 'put', 'post', 'delete', 'patch', 'head', 'options']);
-
-type Operation = { responses?: Record<string, unknown>; security?: unknown[]; operationId?: string };
 
 /** The operations anyone may call: they take no bearer token (the calendar feed carries its own token in its URL). */
 const publicOperations = new Set([
@@ -252,7 +253,7 @@ function finished(method: string, path: string, operation: Operation): Operation
 
 export const openapiDocument = {
   ...base,
-  paths: withDefaultProblem(Object.assign({ ...base.paths }, ...parts.map((p) => p.paths))),
+  paths: finishedPaths(Object.assign({ ...base.paths }, ...parts.map((p) => p.paths))),
   components: {
     ...base.components,
     schemas: Object.assign({ ...base.components.schemas }, ...parts.map((p) => p.schemas)) as Record<string, object>,

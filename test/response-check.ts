@@ -14,10 +14,11 @@ export function checkedApp(app: Express, doc: Doc, violations: Violation[]): Exp
   const ajv = new Ajv2020({ strict: false, allErrors: true });
   addFormats(ajv);
   ajv.addSchema({ ...doc, $id: 'openapi' } as object);
+  // a literal path before a templated one that also matches it (/users/me before /users/{id})
   const routes = Object.entries(doc.paths).map(([template, operations]) => ({
-    pattern: new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}$`), operations,
-    specificity: -(template.match(/\{/g)?.length ?? 0),
-  })).sort((a, b) => a.specificity - b.specificity).reverse();
+    template, operations, pattern: new RegExp(`^${template.replace(/\{[^}]+\}/g, '[^/]+')}$`),
+    params: template.match(/\{/g)?.length ?? 0,
+  })).sort((a, b) => a.params - b.params);
   const validators = new Map<string, ValidateFunction | null>();
   let checked = 0;
 
@@ -25,7 +26,7 @@ export function checkedApp(app: Express, doc: Doc, violations: Violation[]): Exp
     const route = routes.find((r) => r.pattern.test(path) && r.operations[method]);
     // a path or method no route serves answers the one problem shape
     if (!route) return [404, 405].includes(status) ? ajv.getSchema('openapi#/components/schemas/Problem') ?? undefined : undefined;
-    const template = Object.keys(doc.paths).find((t) => doc.paths[t] === route.operations)!;
+    const { template } = route;
     const responses = route.operations[method]!.responses ?? {};
     const code = String(status) in responses ? String(status) : `${String(status)[0]}XX` in responses ? `${String(status)[0]}XX` : 'default';
     const key = `${method} ${template} ${code}`;

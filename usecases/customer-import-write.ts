@@ -17,7 +17,6 @@ export type ImportRow = {
   create?: Record<string, unknown>; stored?: StoredCustomer; set: Record<string, unknown>; unset: string[];
 };
 
-
 /**
  * Writes the checked rows in batches, parents before their children, each batch followed by its timeline entries.
  * There are no transactions (FerretDB has none), so each row is its own atomic write: an update applies only if the

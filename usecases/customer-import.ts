@@ -70,9 +70,9 @@ async function checkImport(user: AuthUser, text: string): Promise<{ rows: Import
   const idOfCode = new Map(valid.map((v) => [v.value.code, String(stored.get(v.value.code)?._id ?? new Types.ObjectId())]));
   const checked: ImportRow[] = [];
   for (const row of valid) {
-    const plan = checkRow(user, row, { stored, people, idOfCode });
-    if (Array.isArray(plan)) issues.push(...plan);
-    else checked.push(plan);
+    const outcome = checkRow(user, row, { stored, people, idOfCode });
+    if (Array.isArray(outcome)) issues.push(...outcome);
+    else checked.push(outcome);
   }
   const parentChanged = new Set(checked.filter((r) => (r.action === 'created' ? r.parentId : 'parentId' in r.set)).map((r) => r.id));
   issues.push(...await cycleIssues(checked, parentChanged));

@@ -43,6 +43,7 @@ export async function finishFollowUps(before: Date): Promise<number> {
   }
 }
 
+/** A score of 1-2 or a detractor alerts the customer's owner, the visit's owner and the executives, once each. */
 async function alertIfUnhappy(visit: CompletedVisit, customer: { ownerId: Types.ObjectId; name: string } | null): Promise<void> {
   const { satisfaction, recommend } = visit;
   if (!customer || satisfaction == null || recommend == null || !needsAlert({ satisfaction, recommend })) return;
