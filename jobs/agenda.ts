@@ -4,7 +4,9 @@ import mongoose from 'mongoose';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Config } from '../server/config.ts';
+import * as approvalsNotify from './approvals-notify.ts';
 import * as heartbeat from './heartbeat.ts';
+import * as mailSend from './mail-send.ts';
 import * as notificationsDeliver from './notifications-deliver.ts';
 import * as reports from './reports.ts';
 import * as revenue from './revenue.ts';
@@ -42,6 +44,8 @@ export async function startWorker(config: Config, log: Logger): Promise<Worker> 
   visitsEscalate.define(agenda, config);
   visitsFollowUp.define(agenda, config);
   notificationsDeliver.define(agenda);
+  approvalsNotify.define(agenda);
+  mailSend.define(agenda, config);
   reports.define(agenda);
   agenda.on('fail', (err: Error, job: { attrs: { name: string } }) => log.error({ err, job: job.attrs.name }, 'job failed'));
   agenda.on('error', (err: Error) => log.error({ err }, 'job queue error'));
@@ -54,10 +58,14 @@ export async function startWorker(config: Config, log: Logger): Promise<Worker> 
   await visitsEscalate.schedule(agenda, config);
   await visitsFollowUp.schedule(agenda);
   await notificationsDeliver.schedule(agenda);
+  await approvalsNotify.schedule(agenda);
+  await mailSend.schedule(agenda, config);
   await reports.schedule(agenda);
   // A fresh worker does not wait for the next hour to plan visits and send what is due: each run is idempotent.
   for (const job of [visitsPlan.name, visitsRemind.name, visitsEscalate.name, visitsFollowUp.name]) await agenda.now(job, {});
-  log.info({ worker: workerName }, 'job worker started');
+  // Said once here (and in /readyz), never as an error per reminder.
+  if (!config.mail) log.info('e-mail is off: SMTP_URL is not set, so notifications reach the feed, webhooks and calendars only');
+  log.info({ worker: workerName, mail: config.mail ? 'on' : 'off' }, 'job worker started');
   return {
     agenda,
     drain: async (timeoutMs) => {

@@ -20,8 +20,10 @@ const userSchema = new Schema(
     passwordHash: { type: String, required: true },
     // SHA-256 of the secret half of the calendar feed token (the token itself is shown once, at issue).
     calendarTokenHash: { type: String, default: null },
+    // What the user chose of models/preferences.ts (language, time zone, digest hour, channels per kind); defaults apply to the rest.
+    preferences: { type: Schema.Types.Mixed, default: null },
   },
-  { timestamps: true, toJSON: jsonOptions(['passwordHash', 'calendarTokenHash']) },
+  { timestamps: true, toJSON: jsonOptions(['passwordHash', 'calendarTokenHash', 'preferences']) },
 );
 
 // Login looks a user up by address.

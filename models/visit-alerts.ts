@@ -3,16 +3,14 @@ import { CustomerModel, type Tier } from './customer.ts';
 import { bulkWriteInChunks, inOrAll, insertUnlessTaken } from './db-compat.ts';
 import { executiveIds, notify, type NotificationInput } from './notification.ts';
 import { currentPolicy } from './tier-policy.ts';
+import { dayIn } from './time-zone.ts';
 import { VisitModel, closedKey, openCadenceKey, keepCadenceVisits } from './visit.ts';
 
 // Reminders before a visit is due and escalations after, each effect once per natural key (models/notification.ts).
 
 const DAY = 24 * 60 * 60 * 1000;
 
-/** The calendar day (YYYY-MM-DD) of an instant on the organisation's clock. */
-export function dayIn(timezone: string, at: Date): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: timezone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(at);
-}
+export { dayIn };
 
 /** Whole calendar days from `now` to `due` on the organisation's clock (negative once overdue). */
 export function daysUntil(timezone: string, now: Date, due: Date): number {

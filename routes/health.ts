@@ -35,7 +35,8 @@ export function healthRouter(config: Config): Router {
       // reported as down below
     }
     const ready = checks.database === 'up' && checks.jobs === 'up';
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks });
+    // E-mail is optional: 'off' (no SMTP_URL) is a detail, not a reason to take the service out of rotation.
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks, mail: config.mail ? 'on' : 'off' });
   });
 
   return router;

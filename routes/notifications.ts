@@ -3,20 +3,15 @@ import Joi from 'joi';
 import { Types } from 'mongoose';
 import { toPublicJson } from '../models/json.ts';
 import { NotificationModel } from '../models/notification.ts';
+import { kindsOutOfFeed, preferencesOf } from '../models/preferences.ts';
+import { UserModel } from '../models/user.ts';
 import { authenticate, currentUser } from '../server/auth.ts';
 import type { Config } from '../server/config.ts';
 import { HttpError } from '../server/errors.ts';
-import { decodeCursor, pageKeys, toPage } from '../server/paging.ts';
+import { idsBefore, newestPage, pageKeys } from '../server/paging.ts';
 import { idParam, parse } from '../server/validate.ts';
 
 const listSchema = Joi.object<{ limit: number; cursor?: string; unread?: boolean }>({ ...pageKeys, unread: Joi.boolean() });
-
-// Newest first, paged by _id: notifications added between pages fall before the cursor and never shift later pages.
-const isPosition = (p: Record<string, unknown>) => typeof p.id === 'string' && /^[0-9a-f]{24}$/.test(p.id);
-const before = (cursor: string | undefined): Record<string, unknown> => {
-  const after = decodeCursor(cursor, isPosition);
-  return after ? { _id: { $lt: new Types.ObjectId(after.id as string) } } : {};
-};
 
 const notificationJson = (row: Record<string, unknown>) => toPublicJson(row, ['key']);
 
@@ -28,10 +23,13 @@ export function notificationsRouter(config: Config): Router {
   router.get('/', auth, async (req, res) => {
     const user = currentUser(req);
     const input = parse(listSchema, req.query);
-    const filter: Record<string, unknown> = { userId: new Types.ObjectId(user.id), ...before(input.cursor) };
+    const filter: Record<string, unknown> = { userId: new Types.ObjectId(user.id), ...idsBefore(input.cursor) };
     if (input.unread === true) filter.readAt = null;
+    // Kinds the user keeps out of the feed (GET/PATCH /me/preferences) are still made, for e-mail and webhooks.
+    const hidden = kindsOutOfFeed(preferencesOf(await UserModel.findById(user.id, { preferences: 1 }).lean()));
+    if (hidden.length) filter.kind = { $nin: hidden };
     const rows = await NotificationModel.find(filter).sort({ _id: -1 }).limit(input.limit + 1).lean();
-    res.json(toPage(rows, input.limit, (r) => ({ id: String(r._id) }), notificationJson));
+    res.json(newestPage(rows, input.limit, notificationJson));
   });
 
   // Before /:id/read only for readability: the paths cannot collide.

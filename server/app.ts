@@ -16,6 +16,7 @@ import { tierPolicyRouter } from '../routes/tier-policy.ts';
 import { tiersRouter } from '../routes/tiers.ts';
 import { timelineRouter } from '../routes/timeline.ts';
 import { docsRouter } from '../routes/docs.ts';
+import { emailsRouter } from '../routes/emails.ts';
 import { healthRouter } from '../routes/health.ts';
 import { meRouter } from '../routes/me.ts';
 import { usersRouter } from '../routes/users.ts';
@@ -49,6 +50,7 @@ export function mountedRouters(config: Config): Array<[string, Router]> {
     // Authenticated by the secret in its address, not a Bearer token (calendar apps cannot send one).
     ['/api/v1/calendar', calendarRouter(config)],
     ['/api/v1/webhooks', webhooksRouter(config)],
+    ['/api/v1/emails', emailsRouter(config)],
     ['/api/v1/tier-policy', tierPolicyRouter(config)],
     ['/api/v1/reports', reportsRouter(config)],
   ];

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Joi from 'joi';
+import { isTimeZone } from '../models/time-zone.ts';
 
 // Every setting the service reads from the environment. The README's table is written from this schema.
 const envSchema = Joi.object({
@@ -55,6 +56,14 @@ const envSchema = Joi.object({
     .messages({ 'any.invalid': '{#label} must be an IANA time zone such as Europe/Berlin or Asia/Shanghai' })
     .description("the organisation's time zone: scheduled jobs run on its clock; dates are stored in UTC"),
   SHUTDOWN_TIMEOUT_SECONDS: Joi.number().integer().min(1).default(30).description('longest wait for jobs to drain at shutdown'),
+  SMTP_URL: Joi.string().trim().uri({ scheme: ['smtp', 'smtps'] })
+    .description('mail relay for e-mail notifications and digests: smtp://user:password@host:587 (STARTTLS when the relay offers it) or smtps://...:465 (TLS); unset means no e-mail'),
+  MAIL_FROM: Joi.string().trim().max(300).pattern(/^([^<>\r\n]*<[^<>@\s]+@[^<>@\s]+>|[^<>@\s]+@[^<>@\s]+)$/)
+    .when('SMTP_URL', { is: Joi.exist(), then: Joi.required() })
+    .messages({ 'string.pattern.base': '{#label} must be an address such as "Key accounts <ka@example.com>" or ka@example.com' })
+    .description('sender of e-mails, required with SMTP_URL'),
+  PUBLIC_URL: Joi.string().trim().uri({ scheme: ['http', 'https'] })
+    .description('address users reach the service at, for links in e-mails (default http://localhost:PORT)'),
 }).unknown(true);
 
 export type Config = Readonly<{
@@ -76,16 +85,10 @@ export type Config = Readonly<{
   tierCron: string;
   timezone: string;
   visits: Readonly<{ reminderDays: number[]; escalateAfterDays: number; missedAfterDays: number; followUpAfterMs: number }>;
+  /** Undefined when SMTP_URL is not set: no e-mail at all. */
+  mail: Readonly<{ smtpUrl: string; from: string }> | undefined;
+  publicUrl: string;
 }>;
-
-function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** The environment as envSchema leaves it: converted, defaults filled in. */
 type Environment = {
@@ -95,6 +98,7 @@ type Environment = {
   LOGIN_MAX_PER_IP: number; LOGIN_MAX_FAILURES_PER_ACCOUNT: number; LOGIN_WINDOW_MINUTES: number; TRUST_PROXY: Config['trustProxy'];
   WORKER_HEARTBEAT_SECONDS: number; SHUTDOWN_TIMEOUT_SECONDS: number; TIER_CRON: string; TZ: string; VISIT_REMINDER_DAYS: string;
   VISIT_ESCALATE_AFTER_DAYS: number; VISIT_MISSED_AFTER_DAYS: number; VISIT_FOLLOW_UP_AFTER_SECONDS: number;
+  SMTP_URL?: string; MAIL_FROM?: string; PUBLIC_URL?: string;
 };
 
 export const configDescriptions = envSchema.describe().keys as Record<string, { flags?: { description?: string; default?: unknown } }>;
@@ -144,6 +148,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       missedAfterDays: Math.max(v.VISIT_MISSED_AFTER_DAYS, v.VISIT_ESCALATE_AFTER_DAYS),
       followUpAfterMs: v.VISIT_FOLLOW_UP_AFTER_SECONDS * 1000,
     }),
+    mail: v.SMTP_URL ? Object.freeze({ smtpUrl: v.SMTP_URL, from: v.MAIL_FROM! }) : undefined,
+    publicUrl: (v.PUBLIC_URL ?? `http://localhost:${v.PORT || 3000}`).replace(/\/+$/, ''),
   });
 }
 

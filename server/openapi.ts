@@ -3,6 +3,7 @@ import { contactsPart } from './openapi/contacts.ts';
 import { customersPart } from './openapi/customers.ts';
 import { customersCsvPart } from './openapi/customers-csv.ts';
 import { notificationsPart } from './openapi/notifications.ts';
+import { mailPart } from './openapi/mail.ts';
 import { plansPart } from './openapi/plans.ts';
 import { projectsPart } from './openapi/projects.ts';
 import { reportsPart } from './openapi/reports.ts';
@@ -206,6 +207,7 @@ const base = {
         properties: {
           status: { type: 'string', enum: ['ready', 'not ready'] },
           checks: { type: 'object', properties: { database: { enum: ['up', 'down'] }, jobs: { enum: ['up', 'down'] } } },
+          mail: { enum: ['on', 'off'], description: '`off` when SMTP_URL is not set: no e-mail is sent (readiness does not depend on it)' },
         },
       },
     },
@@ -213,7 +215,7 @@ const base = {
 };
 
 // Each resource describes its own paths and schemas beside the shared ones above.
-const parts: Part[] = [customersPart, customersCsvPart, contactsPart, projectsPart, tiersPart, tierPolicyPart, plansPart, visitsPart, notificationsPart, reportsPart];
+const parts: Part[] = [customersPart, customersCsvPart, contactsPart, projectsPart, tiersPart, tierPolicyPart, plansPart, visitsPart, notificationsPart, mailPart, reportsPart];
 
 const methods = new Set(['get', 'put', 'post', 'delete', 'patch', 'head', 'options']);
 

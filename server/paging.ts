@@ -1,3 +1,4 @@
+import { Types } from 'mongoose';
 import { HttpError } from './errors.ts';
 
 export { pageKeys } from '../schemas/common.ts';
@@ -29,4 +30,17 @@ export function toPage<T, R>(rows: T[], limit: number, position: (last: T) => Re
   const more = rows.length > limit;
   const items = more ? rows.slice(0, limit) : rows;
   return { items: items.map(shape), nextCursor: more ? encodeCursor(position(items[items.length - 1]!)) : null };
+}
+
+const isIdPosition = (p: Record<string, unknown>) => typeof p.id === 'string' && /^[0-9a-f]{24}$/.test(p.id);
+
+/** The condition for the rows after a cursor of a list newest first (keyset on _id): rows added meanwhile fall before it. */
+export function idsBefore(cursor: string | undefined): Record<string, unknown> {
+  const after = decodeCursor(cursor, isIdPosition);
+  return after ? { _id: { $lt: new Types.ObjectId(after.id as string) } } : {};
+}
+
+/** A page of a list newest first, from limit + 1 rows. */
+export function newestPage<T extends { _id: unknown }, R>(rows: T[], limit: number, shape: (row: T) => R): Page<R> {
+  return toPage(rows, limit, (r) => ({ id: String(r._id) }), shape);
 }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import mongoose from 'mongoose';
 import { createApp } from '../server/app.ts';
 import { loadConfig, type Config } from '../server/config.ts';
 import { connectDatabase, type Database } from '../server/db.ts';
@@ -38,6 +39,13 @@ export const app = checkedApp(createApp(config, logger), openapiDocument as neve
 export { dataDir };
 
 let database: Database | undefined;
+
+/** The test database's address, for a child process that works on the same data. */
+export function databaseUri(): string {
+  const uri = new URL(database!.uri);
+  uri.pathname = `/${mongoose.connection.name}`;
+  return uri.toString();
+}
 
 export const mochaHooks = {
   async beforeAll(this: Mocha.Context) {

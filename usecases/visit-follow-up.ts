@@ -52,6 +52,6 @@ async function alertIfUnhappy(visit: CompletedVisit, customer: { ownerId: Types.
     userId, kind: 'satisfaction.alert' as const, key: `satisfaction.alert:${String(visit._id)}:${userId}`,
     title: `Unhappy customer: ${customer.name}`,
     body: `Satisfaction ${satisfaction}/5, likelihood to recommend ${recommend}/10.`,
-    data: { customerId: String(visit.customerId), visitId: String(visit._id) },
+    data: { customerId: String(visit.customerId), visitId: String(visit._id), satisfaction, recommend },
   })));
 }

@@ -34,7 +34,7 @@ describe('GET /readyz', () => {
     await HeartbeatModel.updateOne({ _id: 'jobs' }, { $set: { beatAt: new Date(Date.now() - 3600_000), by: 'old' } }, { upsert: true });
     const { status, body } = await readiness();
     expect(status).to.equal(503);
-    expect(body).to.deep.equal({ status: 'not ready', checks: { database: 'up', jobs: 'down' } });
+    expect(body).to.deep.equal({ status: 'not ready', checks: { database: 'up', jobs: 'down' }, mail: 'off' });
   });
 
   it('answers 200 once the real worker runs its heartbeat job', async () => {

@@ -35,6 +35,28 @@ describe('configuration', () => {
     for (const key of ['PORT', 'JWT_SECRET', 'MONGODB_URI', 'LOG_LEVEL', 'ADMIN_PASSWORD']) expect(message).to.include(`- ${key}`);
   });
 
+  it('takes e-mail from an smtp:// or smtps:// relay with a sender, and none without SMTP_URL', () => {
+    const off = loadConfig({ DATA_DIR: dataDir, PORT: '8080' });
+    expect(off.mail).to.equal(undefined);
+    expect(off.publicUrl).to.equal('http://localhost:8080');
+    const on = loadConfig({ DATA_DIR: dataDir, SMTP_URL: 'smtps://ka:pw@mail.example.com:465', MAIL_FROM: 'Key accounts <ka@example.com>', PUBLIC_URL: 'https://ka.example.com/' });
+    expect(on.mail).to.deep.equal({ smtpUrl: 'smtps://ka:pw@mail.example.com:465', from: 'Key accounts <ka@example.com>' });
+    expect(on.publicUrl).to.equal('https://ka.example.com');
+    const mistakes = (env: Record<string, string>) => {
+      try {
+        loadConfig({ DATA_DIR: dataDir, ...env });
+        return '';
+      } catch (err) {
+        return (err as Error).message;
+      }
+    };
+    expect(mistakes({ SMTP_URL: 'smtp://mail.example.com' })).to.include('- MAIL_FROM is required');
+    expect(mistakes({ SMTP_URL: 'http://mail.example.com', MAIL_FROM: 'ka@example.com' })).to.include('- SMTP_URL');
+    expect(mistakes({ SMTP_URL: 'smtp://mail.example.com', MAIL_FROM: 'not an address' })).to.include('- MAIL_FROM must be an address');
+    expect(mistakes({ SMTP_URL: 'smtp://mail.example.com', MAIL_FROM: 'ka@example.com\r\nBcc: x@evil.test' })).to.include('- MAIL_FROM');
+    expect(mistakes({ PUBLIC_URL: 'javascript:alert(1)' })).to.include('- PUBLIC_URL');
+  });
+
   it('every variable of the schema is documented in the README', () => {
     const readme = readFileSync(path.join(projectRoot(), 'README.md'), 'utf8');
     const missing = Object.keys(configDescriptions).filter((key) => !readme.includes(`| \`${key}\` |`));

@@ -99,7 +99,7 @@ describe('the service as a process', function () {
       engine = undefined;
       const res = await fetch(`${url}/readyz`);
       expect(res.status).to.equal(503);
-      expect(await res.json()).to.deep.equal({ status: 'not ready', checks: { database: 'down', jobs: 'down' } });
+      expect(await res.json()).to.deep.equal({ status: 'not ready', checks: { database: 'down', jobs: 'down' }, mail: 'off' });
       expect((await fetch(`${url}/healthz`)).status).to.equal(200);
       api.child.kill('SIGKILL');
     } finally {
