@@ -43,7 +43,7 @@ export async function startWorker(config: Config, log: Logger): Promise<Worker> 
   visitsRemind.define(agenda, config);
   visitsEscalate.define(agenda, config);
   visitsFollowUp.define(agenda, config);
-  notificationsDeliver.define(agenda);
+  notificationsDeliver.define(agenda, config);
   approvalsNotify.define(agenda);
   mailSend.define(agenda, config);
   reports.define(agenda);

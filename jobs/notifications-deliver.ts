@@ -1,3 +1,6 @@
+import http from 'node:http';
+import https from 'node:https';
+import { isIP } from 'node:net';
 import type { Agenda } from 'agenda';
 import { Types } from 'mongoose';
 import { insertUnlessTaken } from '../models/db-compat.ts';
@@ -6,6 +9,8 @@ import {
   DELIVERY_TIMEOUT_MS, DeliveryModel, WebhookModel, afterAttempt, deliveryKey, signatureOf, takesKind,
 } from '../models/webhook.ts';
 import { jobClock } from './clock.ts';
+import type { Config } from '../server/config.ts';
+import { RefusedDestination, guardedLookup, refusedAddress, type AllowedNetworks } from '../server/outbound.ts';
 
 export const name = 'notifications.deliver';
 
@@ -47,39 +52,49 @@ async function createDeliveries(webhooks: ActiveWebhook[], now: Date): Promise<n
 
 type Outcome = { ok: boolean; status: number | null; error: string | null };
 
-/** One POST: the signed body, a timeout, and no redirects followed (the receiver is the URL the admin registered). */
-async function post(webhook: ActiveWebhook, deliveryId: string, payload: unknown, now: Date, timeoutMs: number): Promise<Outcome> {
+/**
+ * One POST: the signed body, a timeout, no redirects followed (the receiver is the URL the admin registered), and
+ * only to an address server/outbound.ts allows: an IP literal is checked here, a name in the connection's own lookup.
+ */
+function post(webhook: ActiveWebhook, deliveryId: string, payload: unknown, now: Date, timeoutMs: number, allowed: AllowedNetworks): Promise<Outcome> {
   const body = JSON.stringify({ deliveryId, notification: payload });
-  try {
-    const res = await fetch(webhook.url, {
+  const url = new URL(webhook.url);
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const literal = isIP(host) ? refusedAddress(host, allowed) : undefined;
+  if (literal) return Promise.resolve({ ok: false, status: null, error: `refused: ${literal}` });
+  return new Promise((resolve) => {
+    const req = (url.protocol === 'https:' ? https : http).request(url, {
       method: 'POST',
-      body,
-      redirect: 'manual',
+      lookup: guardedLookup(allowed) as never,
       signal: AbortSignal.timeout(timeoutMs),
       headers: {
         'Content-Type': 'application/json',
-        'User-Agent': 'key-accounts-webhooks/1',
-        'X-KA-Signature': signatureOf(webhook.secret, body),
+        'Content-Length': Buffer.byteLength(body),
+        'User-Agent': 'key-accounts-webhooks/2',
+        'X-KA-Signature': signatureOf(webhook.secret, Math.floor(now.getTime() / 1000), body),
         'X-KA-Delivery': deliveryId,
-        'X-KA-Timestamp': now.toISOString(),
       },
+    }, (res) => {
+      res.resume(); // the answer's body is not read
+      const status = res.statusCode ?? 0;
+      const ok = status >= 200 && status < 300;
+      resolve({ ok, status, error: ok ? null : `receiver answered HTTP ${status}` });
     });
-    await res.body?.cancel().catch(() => undefined);
-    const ok = res.status >= 200 && res.status < 300;
-    return { ok, status: res.status, error: ok ? null : `receiver answered HTTP ${res.status}` };
-  } catch (err) {
-    const e = err as Error & { cause?: { code?: string; message?: string } };
-    const timedOut = e.name === 'TimeoutError' || e.name === 'AbortError';
-    return { ok: false, status: null, error: timedOut ? `no answer within ${timeoutMs} ms` : (e.cause?.code ?? e.cause?.message ?? e.message) };
-  }
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      const timedOut = err.name === 'TimeoutError' || err.name === 'AbortError';
+      resolve({ ok: false, status: null, error: timedOut ? `no answer within ${timeoutMs} ms` : err instanceof RefusedDestination ? err.message : (err.code ?? err.message) });
+    });
+    req.end(body);
+  });
 }
 
 /**
  * Makes missing deliveries for recent notifications, then attempts every pending delivery that is due. A receiver that
  * is down loses nothing: its deliveries stay pending with the next attempt scheduled, until MAX_ATTEMPTS.
  */
-export async function deliver(options: { now?: Date; timeoutMs?: number } = {}): Promise<Result> {
+export async function deliver(options: { now?: Date; timeoutMs?: number; allowedNetworks?: AllowedNetworks } = {}): Promise<Result> {
   const now = options.now ?? new Date();
+  const allowed = options.allowedNetworks ?? [];
   const timeoutMs = options.timeoutMs ?? DELIVERY_TIMEOUT_MS;
   const webhooks = (await WebhookModel.find({ active: true }).lean()) as ActiveWebhook[];
   const created = await createDeliveries(webhooks, now);
@@ -92,7 +107,7 @@ export async function deliver(options: { now?: Date; timeoutMs?: number } = {}):
   const work = async () => {
     while (next < due.length) {
       const d = due[next++]!;
-      const outcome = await post(byId.get(String(d.webhookId))!, String(d._id), d.payload, now, timeoutMs);
+      const outcome = await post(byId.get(String(d.webhookId))!, String(d._id), d.payload, now, timeoutMs, allowed);
       const update = afterAttempt(d.attempts, now, outcome);
       await DeliveryModel.updateOne({ _id: d._id }, { $set: update });
       result.attempted += 1;
@@ -104,14 +119,14 @@ export async function deliver(options: { now?: Date; timeoutMs?: number } = {}):
   return result;
 }
 
-export async function handler(data: Data = {}): Promise<Result> {
+export async function handler(config: Config, data: Data = {}): Promise<Result> {
   const now = jobClock(name, 'now', data.now);
-  return deliver({ now });
+  return deliver({ now, allowedNetworks: config.webhookAllowedNetworks });
 }
 
-export function define(agenda: Agenda): void {
+export function define(agenda: Agenda, config: Config): void {
   agenda.define<Data>(name, async (job) => {
-    await handler(job.attrs.data ?? {});
+    await handler(config, job.attrs.data ?? {});
   });
 }
 

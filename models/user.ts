@@ -90,7 +90,7 @@ export async function issueCalendarToken(userId: string): Promise<string> {
 export async function userForCalendarToken(token: string) {
   const match = /^([0-9a-f]{24})\.([A-Za-z0-9_-]{43})$/.exec(token);
   if (!match) return null;
-  const user = await UserModel.findById(match[1], { name: 1, active: 1, calendarTokenHash: 1 }).lean();
+  const user = await UserModel.findById(match[1], { name: 1, role: 1, active: 1, calendarTokenHash: 1 }).lean();
   if (!user?.active || !user.calendarTokenHash) return null;
   const given = Buffer.from(sha256(match[2]!), 'hex');
   return timingSafeEqual(given, Buffer.from(user.calendarTokenHash, 'hex')) ? user : null;

@@ -151,3 +151,23 @@ export async function keepCadenceVisits(customerIds?: Array<Types.ObjectId | str
   if (customerOps.length) await bulkWriteInChunks(CustomerModel, customerOps);
   return result;
 }
+
+type Team = { _id: Types.ObjectId | string; ownerId: Types.ObjectId | string; accountTeam?: Array<Types.ObjectId | string> | null };
+
+/**
+ * After a customer's owner or account team changed: its open visits whose owner no longer works on the customer (not
+ * the owner, not on the team) go to the customer's owner, so nobody keeps visits, reminders or calendar entries of a
+ * customer they can no longer see. Answers how many moved.
+ */
+export async function reassignOpenVisits(customers: Team[]): Promise<number> {
+  let moved = 0;
+  for (const c of customers) {
+    const keep = [c.ownerId, ...(c.accountTeam ?? [])].map((id) => new Types.ObjectId(String(id)));
+    const { modifiedCount } = await VisitModel.updateMany(
+      { customerId: new Types.ObjectId(String(c._id)), status: 'scheduled', ownerId: { $nin: keep } },
+      { $set: { ownerId: new Types.ObjectId(String(c.ownerId)) } },
+    );
+    moved += modifiedCount;
+  }
+  return moved;
+}

@@ -25,9 +25,13 @@ export function backoffMs(attempts: number): number {
 /** A signing secret: 32 random bytes, base64url. */
 export const newSecret = () => randomBytes(32).toString('base64url');
 
-/** The value of X-KA-Signature: `sha256=` and the hex HMAC-SHA256 of the raw body under the webhook's secret. */
-export function signatureOf(secret: string, rawBody: string): string {
-  return `sha256=${createHmac('sha256', secret).update(rawBody).digest('hex')}`;
+/**
+ * The value of X-KA-Signature: `t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" under the webhook's secret>`.
+ * The time is signed with the body, so a captured delivery cannot be replayed later under a new time; receivers
+ * refuse a `t` too far from their clock (README: 5 minutes) and de-duplicate by the deliveryId in the body.
+ */
+export function signatureOf(secret: string, unixSeconds: number, rawBody: string): string {
+  return `t=${unixSeconds},v1=${createHmac('sha256', secret).update(`${unixSeconds}.${rawBody}`).digest('hex')}`;
 }
 
 const webhookSchema = new Schema(

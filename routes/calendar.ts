@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import ical, { ICalEventStatus } from 'ical-generator';
-import { CustomerModel } from '../models/customer.ts';
+import { CustomerModel, canRead } from '../models/customer.ts';
 import { userForCalendarToken } from '../models/user.ts';
 import { VisitModel } from '../models/visit.ts';
 import type { Config } from '../server/config.ts';
@@ -27,10 +27,17 @@ export function calendarRouter(config: Config): Router {
       { ownerId: user._id, status: 'scheduled', scheduledFor: { $lte: new Date(now + 366 * DAY) } },
       { customerId: 1, kind: 1, dueAt: 1, scheduledFor: 1, channel: 1, updatedAt: 1 },
     ).lean();
-    const customers = new Map((await CustomerModel.find({ _id: { $in: [...new Set(visits.map((v) => String(v.customerId)))] } }, { code: 1, name: 1, tier: 1 }).lean())
-      .map((c) => [String(c._id), c]));
+    const customers = new Map((await CustomerModel.find(
+      { _id: { $in: [...new Set(visits.map((v) => String(v.customerId)))] } }, { code: 1, name: 1, tier: 1, ownerId: 1, accountTeam: 1 },
+    ).lean()).map((c) => [String(c._id), c]));
+    // Only customers the owner of the feed may still read (a visit not yet handed on after a change of owner or team).
+    const reader = { id: String(user._id), role: user.role, email: '', name: user.name, team: '' };
+    const visible = visits.filter((v) => {
+      const customer = customers.get(String(v.customerId));
+      return customer !== undefined && canRead(reader, customer);
+    });
     const calendar = ical({ name: `Customer visits: ${user.name}`, prodId: { company: 'key-accounts', product: 'visits' }, timezone: config.timezone, ttl: 60 * 60 });
-    for (const visit of visits) {
+    for (const visit of visible) {
       const customer = customers.get(String(visit.customerId));
       const start = visit.scheduledFor;
       const due = visit.dueAt.toISOString().slice(0, 10);

@@ -7,7 +7,7 @@ import { afterPosition, customerFilter, customerSorts, isPosition, positionOf, s
 import { toPublicJson } from '../models/json.ts';
 import { ProjectModel } from '../models/project.ts';
 import { rescore } from '../models/tiering.ts';
-import { keepCadenceVisits } from '../models/visit.ts';
+import { keepCadenceVisits, reassignOpenVisits } from '../models/visit.ts';
 import { activeUserIds } from '../models/user.ts';
 import { authenticate, authorize, currentUser, customerFor, type AuthUser } from '../server/auth.ts';
 import type { Config } from '../server/config.ts';
@@ -155,6 +155,8 @@ export function customersRouter(config: Config): Router {
       customerId: updated._id, entity: 'customer', entityId: updated._id, entityName: updated.name, action: 'updated', actor: user,
       fields: diffFields(before, updated.toObject()),
     });
+    // A new owner or team: open visits of people no longer on the customer go to its owner.
+    if (input.ownerId !== undefined || input.accountTeam !== undefined) await reassignOpenVisits([updated]);
     if (input.tierInputs) return sendCustomer(res, await reread(updated, () => rescore(updated._id, 'tier inputs changed')));
     sendCustomer(res, updated);
   });

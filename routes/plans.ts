@@ -11,7 +11,7 @@ import {
 import { activeUserIds } from '../models/user.ts';
 import { authenticate, currentUser, customerFor, customerRecordFor, type AuthUser } from '../server/auth.ts';
 import type { Config } from '../server/config.ts';
-import { HttpError, type FieldError } from '../server/errors.ts';
+import { HttpError, invalidFields, type FieldError } from '../server/errors.ts';
 import { applyToLatest, etagOf, staleError } from '../server/etag.ts';
 import { decodeCursor, toPage } from '../server/paging.ts';
 import { idParam, parse } from '../server/validate.ts';
@@ -19,7 +19,7 @@ import {
   copySchema, createSchema, customerPageSchema, listSchema, patchSchema, type Content, type Given,
 } from '../schemas/plan-input.ts';
 
-const invalid = (errors: FieldError[]) => new HttpError(400, 'Validation failed', 'The request has invalid fields.', { errors });
+const invalid = invalidFields;
 const duplicate = (p: string) => new HttpError(409, 'Conflict', `The customer already has a plan for ${p}.`);
 const notEditable = () => new HttpError(409, 'Conflict', 'Only drafts are editable; actuals stay editable until the plan is closed.');
 

@@ -9,7 +9,7 @@ import { activeUserIds } from '../models/user.ts';
 import { VisitModel, closedKey, keepCadenceVisits, type VisitDocument } from '../models/visit.ts';
 import { authenticate, currentUser, customerFor, customerRecordFor, type AuthUser } from '../server/auth.ts';
 import type { Config } from '../server/config.ts';
-import { HttpError, type FieldError } from '../server/errors.ts';
+import { HttpError, invalidFields, type FieldError } from '../server/errors.ts';
 import { applyToLatest, etagOf, staleError } from '../server/etag.ts';
 import { decodeCursor, toPage } from '../server/paging.ts';
 import { idParam, parse } from '../server/validate.ts';
@@ -18,7 +18,7 @@ import {
 } from '../schemas/visit-input.ts';
 import { followUpVisit } from '../usecases/visit-follow-up.ts';
 
-const invalid = (errors: FieldError[]) => new HttpError(400, 'Validation failed', 'The request has invalid fields.', { errors });
+const invalid = invalidFields;
 const notOpen = (status: string) => new HttpError(409, 'Conflict', `The visit is ${status}; only a scheduled visit can change or be completed.`);
 const visitJson = (row: Record<string, unknown>) => toPublicJson(row, ['cadenceKey', 'followUpSince']);
 const actionJson = (row: Record<string, unknown>) => toPublicJson(row, ['key']);

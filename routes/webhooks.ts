@@ -1,6 +1,5 @@
 import { Router } from 'express';
 import Joi from 'joi';
-import { Types } from 'mongoose';
 import { toPublicJson } from '../models/json.ts';
 import { notificationKinds, type NotificationKind } from '../models/notification.ts';
 import {
@@ -8,8 +7,9 @@ import {
 } from '../models/webhook.ts';
 import { authenticate, authorize, currentUser } from '../server/auth.ts';
 import type { Config } from '../server/config.ts';
-import { HttpError } from '../server/errors.ts';
-import { decodeCursor, pageKeys, toPage } from '../server/paging.ts';
+import { HttpError, invalidFields } from '../server/errors.ts';
+import { refusedUrl } from '../server/outbound.ts';
+import { idsBefore, newestPage, pageKeys } from '../server/paging.ts';
 import { idParam, parse } from '../server/validate.ts';
 
 // A receiver URL: http or https, no user name or password in it (they would be stored and shown in clear).
@@ -38,13 +38,6 @@ const deliveriesSchema = Joi.object<{ limit: number; cursor?: string; state?: De
   ...pageKeys, state: Joi.string().valid(...deliveryStates),
 });
 
-// Newest first, paged by _id.
-const isPosition = (p: Record<string, unknown>) => typeof p.id === 'string' && /^[0-9a-f]{24}$/.test(p.id);
-const before = (cursor: string | undefined): Record<string, unknown> => {
-  const after = decodeCursor(cursor, isPosition);
-  return after ? { _id: { $lt: new Types.ObjectId(after.id as string) } } : {};
-};
-
 const webhookJson = (row: Record<string, unknown>) => toPublicJson(row, webhookSecretPaths);
 const deliveryJson = (row: Record<string, unknown>) => toPublicJson(row, deliverySecretPaths);
 
@@ -61,15 +54,20 @@ export function webhooksRouter(config: Config): Router {
 
   router.get('/', ...admin, async (req, res) => {
     const input = parse(listSchema, req.query);
-    const filter = { ...(input.active === undefined ? {} : { active: input.active }), ...before(input.cursor) };
+    const filter = { ...(input.active === undefined ? {} : { active: input.active }), ...idsBefore(input.cursor) };
     const rows = await WebhookModel.find(filter).sort({ _id: -1 }).limit(input.limit + 1).lean();
-    res.json(toPage(rows, input.limit, (r) => ({ id: String(r._id) }), webhookJson));
+    res.json(newestPage(rows, input.limit, webhookJson));
   });
 
   // The signing secret is answered here once and never again: it is stored to sign, but no read returns it.
   router.post('/', ...admin, async (req, res) => {
     const user = currentUser(req);
     const input = parse(createSchema, req.body);
+    // Never a door into the service's own network (server/outbound.ts); checked again at every delivery.
+    const refused = await refusedUrl(input.url, config.webhookAllowedNetworks);
+    if (refused) {
+      throw invalidFields([{ field: 'url', message: `url must reach a public address: ${refused} (an operator can allow internal receivers with WEBHOOK_ALLOWED_NETWORKS)` }]);
+    }
     const secret = newSecret();
     const webhook = await WebhookModel.create({
       url: input.url, kinds: input.kinds ?? [], description: input.description ?? '', secret,
@@ -98,9 +96,9 @@ export function webhooksRouter(config: Config): Router {
   router.get('/:id/deliveries', ...admin, async (req, res) => {
     const webhook = await webhookFor(String(req.params.id));
     const input = parse(deliveriesSchema, req.query);
-    const filter = { webhookId: webhook._id, ...(input.state ? { state: input.state } : {}), ...before(input.cursor) };
+    const filter = { webhookId: webhook._id, ...(input.state ? { state: input.state } : {}), ...idsBefore(input.cursor) };
     const rows = await DeliveryModel.find(filter).sort({ _id: -1 }).limit(input.limit + 1).lean();
-    res.json(toPage(rows, input.limit, (r) => ({ id: String(r._id) }), deliveryJson));
+    res.json(newestPage(rows, input.limit, deliveryJson));
   });
 
   return router;

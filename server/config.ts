@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import Joi from 'joi';
 import { isTimeZone } from '../models/time-zone.ts';
@@ -27,8 +28,7 @@ const envSchema = Joi.object({
     .when('ADMIN_EMAIL', { is: Joi.exist(), then: Joi.required() })
     .description('password of that first admin (at least 12 characters)'),
   DEMO_DATA: Joi.boolean()
-    .when('NODE_ENV', { is: 'production', then: Joi.boolean().default(false), otherwise: Joi.boolean().default(true) })
-    .description('load demo users into an empty database at start (default true outside production)'),
+    .description('load demo users and customers into an empty database at start; default true only outside production and without ADMIN_EMAIL (a real installation gets no accounts with published passwords unless asked)'),
   LOG_LEVEL: Joi.string().valid('fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent').default('info')
     .description('pino log level'),
   BODY_LIMIT: Joi.string().pattern(/^\d+(b|kb|mb)$/).default('100kb').description('largest JSON body accepted (413 beyond)'),
@@ -62,6 +62,10 @@ const envSchema = Joi.object({
     .when('SMTP_URL', { is: Joi.exist(), then: Joi.required() })
     .messages({ 'string.pattern.base': '{#label} must be an address such as "Key accounts <ka@example.com>" or ka@example.com' })
     .description('sender of e-mails, required with SMTP_URL'),
+  WEBHOOK_ALLOWED_NETWORKS: Joi.string().trim().allow('').default('')
+    .custom((value: string, helpers) => (networksOf(value).every(isNetwork) ? value : helpers.error('any.invalid')))
+    .messages({ 'any.invalid': '{#label} must be comma-separated IP addresses or networks such as 10.20.0.0/16,192.168.5.10' })
+    .description('networks webhooks may reach although they are internal (on-premises receivers); by default none: loopback, private, link-local, multicast and reserved addresses are refused'),
   PUBLIC_URL: Joi.string().trim().uri({ scheme: ['http', 'https'] })
     .description('address users reach the service at, for links in e-mails (default http://localhost:PORT)'),
 }).unknown(true);
@@ -88,17 +92,27 @@ export type Config = Readonly<{
   /** Undefined when SMTP_URL is not set: no e-mail at all. */
   mail: Readonly<{ smtpUrl: string; from: string }> | undefined;
   publicUrl: string;
+  /** Internal networks webhooks may reach anyway (server/outbound.ts). */
+  webhookAllowedNetworks: readonly string[];
 }>;
+
+const networksOf = (value: string) => value.split(',').map((s) => s.trim()).filter(Boolean);
+function isNetwork(network: string): boolean {
+  const [address, prefix, ...rest] = network.split('/');
+  const family = isIP(address ?? '');
+  if (!family || rest.length) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 6 ? 128 : 32));
+}
 
 /** The environment as envSchema leaves it: converted, defaults filled in. */
 type Environment = {
   NODE_ENV: Config['env']; HOST: string; PORT: number; MONGODB_URI?: string; DATA_DIR: string; FERRETDB_POSTGRESQL_URL?: string;
   JWT_SECRET?: string; JWT_ISSUER: string; JWT_AUDIENCE: string; ACCESS_TOKEN_TTL_SECONDS: number; REFRESH_TOKEN_TTL_DAYS: number;
-  ADMIN_EMAIL?: string; ADMIN_PASSWORD: string; DEMO_DATA: boolean; LOG_LEVEL: string; BODY_LIMIT: string;
+  ADMIN_EMAIL?: string; ADMIN_PASSWORD: string; DEMO_DATA?: boolean; LOG_LEVEL: string; BODY_LIMIT: string;
   LOGIN_MAX_PER_IP: number; LOGIN_MAX_FAILURES_PER_ACCOUNT: number; LOGIN_WINDOW_MINUTES: number; TRUST_PROXY: Config['trustProxy'];
   WORKER_HEARTBEAT_SECONDS: number; SHUTDOWN_TIMEOUT_SECONDS: number; TIER_CRON: string; TZ: string; VISIT_REMINDER_DAYS: string;
   VISIT_ESCALATE_AFTER_DAYS: number; VISIT_MISSED_AFTER_DAYS: number; VISIT_FOLLOW_UP_AFTER_SECONDS: number;
-  SMTP_URL?: string; MAIL_FROM?: string; PUBLIC_URL?: string;
+  SMTP_URL?: string; MAIL_FROM?: string; PUBLIC_URL?: string; WEBHOOK_ALLOWED_NETWORKS: string;
 };
 
 export const configDescriptions = envSchema.describe().keys as Record<string, { flags?: { description?: string; default?: unknown } }>;
@@ -129,7 +143,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       refreshTtlDays: v.REFRESH_TOKEN_TTL_DAYS,
     }),
     admin: v.ADMIN_EMAIL ? Object.freeze({ email: v.ADMIN_EMAIL, password: v.ADMIN_PASSWORD }) : undefined,
-    demoData: v.DEMO_DATA,
+    demoData: v.DEMO_DATA ?? (v.NODE_ENV !== 'production' && !v.ADMIN_EMAIL),
     logLevel: v.LOG_LEVEL,
     bodyLimit: v.BODY_LIMIT,
     login: Object.freeze({
@@ -149,6 +163,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       followUpAfterMs: v.VISIT_FOLLOW_UP_AFTER_SECONDS * 1000,
     }),
     mail: v.SMTP_URL ? Object.freeze({ smtpUrl: v.SMTP_URL, from: v.MAIL_FROM! }) : undefined,
+    webhookAllowedNetworks: Object.freeze(networksOf(v.WEBHOOK_ALLOWED_NETWORKS)),
     publicUrl: (v.PUBLIC_URL ?? `http://localhost:${v.PORT || 3000}`).replace(/\/+$/, ''),
   });
 }

@@ -25,6 +25,9 @@ export class HttpError extends Error {
   }
 }
 
+/** 400 naming the fields that are wrong, as a failed validation answers. */
+export const invalidFields = (errors: FieldError[]) => new HttpError(400, 'Validation failed', 'The request has invalid fields.', { errors });
+
 export type Problem = {
   type: string;
   title: string;

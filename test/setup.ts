@@ -24,6 +24,8 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     WORKER_HEARTBEAT_SECONDS: '1',
     LOGIN_MAX_PER_IP: '100000',
     LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000',
+    // The tests' webhook receivers listen on this host; test/routes/webhooks-ssrf.test.ts runs without it.
+    WEBHOOK_ALLOWED_NETWORKS: '127.0.0.1/32',
     ...(process.env.TEST_MONGODB_URI ? { MONGODB_URI: process.env.TEST_MONGODB_URI } : {}),
     // the embedded engine on its PostgreSQL backend instead of SQLite
     ...(process.env.TEST_FERRETDB_POSTGRESQL_URL ? { FERRETDB_POSTGRESQL_URL: process.env.TEST_FERRETDB_POSTGRESQL_URL } : {}),

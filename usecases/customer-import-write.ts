@@ -7,7 +7,7 @@ import { TierChangeModel, fileNewRequests, insertChangeRecords } from '../models
 import { currentPolicy, type Policy } from '../models/tier-policy.ts';
 import { classifyNew } from '../models/tiering.ts';
 import type { AuthUser } from '../models/user.ts';
-import { VisitModel, cadenceDueAt, cadenceVisit } from '../models/visit.ts';
+import { VisitModel, cadenceDueAt, cadenceVisit, reassignOpenVisits } from '../models/visit.ts';
 
 const INSERT_CHUNK = 500;
 
@@ -41,7 +41,12 @@ export async function writeImport(user: AuthUser, rows: ImportRow[]): Promise<st
     for (let i = 0; i < updates.length; i += BULK_CHUNK) {
       const chunk = updates.slice(i, i + BULK_CHUNK);
       for (const row of await updateUnlessChanged(chunk)) lost.add(row);
-      await recordImported(user, chunk.filter((r) => !lost.has(r)));
+      const written = chunk.filter((r) => !lost.has(r));
+      await recordImported(user, written);
+      // A new owner or team: open visits of people no longer on the customer go to its owner.
+      await reassignOpenVisits(written.filter((r) => 'ownerId' in r.set || 'accountTeam' in r.set).map((r) => ({
+        _id: r.id, ownerId: (r.set.ownerId ?? r.stored!.ownerId) as Types.ObjectId, accountTeam: (r.set.accountTeam ?? r.stored!.accountTeam) as Types.ObjectId[],
+      })));
     }
     for (const row of level) {
       if (!lost.has(row)) continue;

@@ -12,11 +12,16 @@ const adminOnly = { 401: errors[401], 403: errors[403] };
 
 const deliveryNote = `Each notification created at or after a webhook's creation, of a kind it takes, is POSTed to its URL once as
 JSON \`{deliveryId, notification: {id, kind, title, body, data, userId, createdAt}}\` with the headers
-\`X-KA-Signature: sha256=<hex HMAC-SHA256 of the raw body under the secret>\`, \`X-KA-Delivery: <deliveryId>\` and
-\`X-KA-Timestamp\` (ISO 8601). Any 2xx answer within ${DELIVERY_TIMEOUT_MS / 1000} s accepts it; anything else (another
-status, a redirect, no answer, a refused connection) is retried with exponential backoff (30 s, 1 min, 2 min ... at most
-2 h apart) up to ${MAX_ATTEMPTS} attempts, after which the delivery ends \`failed\`. Delivery is at least once: an
-attempt whose outcome was lost (a crash) is sent again with the same X-KA-Delivery, so receivers de-duplicate by it.`;
+\`X-KA-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>" under the secret>\` and
+\`X-KA-Delivery: <deliveryId>\`. Verify it by computing the HMAC over \`t\`, a dot and the raw body, comparing in
+constant time, and refusing a \`t\` more than 5 minutes from your clock (a captured request cannot be replayed later).
+Any 2xx answer within ${DELIVERY_TIMEOUT_MS / 1000} s accepts it; anything else (another status, a redirect, no answer, a
+refused connection) is retried with exponential backoff (30 s, 1 min, 2 min ... at most 2 h apart) up to ${MAX_ATTEMPTS}
+attempts, after which the delivery ends \`failed\`. Delivery is at least once: an attempt whose outcome was lost (a
+crash) is sent again with the same X-KA-Delivery, so receivers de-duplicate by it. The URL must reach a public address:
+loopback, private, link-local (cloud metadata), multicast and reserved addresses are refused in every spelling, at
+registration and again at each delivery (the address connected to), unless an operator allowed the network
+(WEBHOOK_ALLOWED_NETWORKS).`;
 
 const webhookProperties = {
   id: objectIdSchema,

@@ -2,10 +2,14 @@ import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import { define, deliver, handler, name, schedule } from '../../jobs/notifications-deliver.ts';
+import { define, deliver as deliverAll, handler, name, schedule } from '../../jobs/notifications-deliver.ts';
 import { NotificationModel, notify, type NotificationKind } from '../../models/notification.ts';
 import { DeliveryModel, MAX_ATTEMPTS } from '../../models/webhook.ts';
+import { config } from '../setup.ts';
 import { api, bearer, createUser, recordingAgenda, type TestUser } from '../factories.ts';
+
+/** A delivery pass as the worker runs it, with the test configuration's allowed networks (the receivers' 127.0.0.1). */
+const deliver = (options: Parameters<typeof deliverAll>[0] = {}) => deliverAll({ allowedNetworks: config.webhookAllowedNetworks, ...options });
 
 type Answer = 'ok' | 'error' | 'hang';
 type Received = { headers: IncomingHttpHeaders; raw: string; body: { notification?: { id: string } } & Record<string, unknown>; signatureValid: boolean; answer: Answer };
@@ -23,8 +27,10 @@ async function receiver(answerFor: (n: number) => Answer = () => 'ok', port = 0)
     req.on('end', () => {
       const raw = Buffer.concat(chunks).toString('utf8');
       const body = JSON.parse(raw);
-      const expected = Buffer.from(`sha256=${createHmac('sha256', secret).update(raw).digest('hex')}`);
-      const given = Buffer.from(String(req.headers['x-ka-signature'] ?? ''));
+      // As the README tells receivers: t and v1 from X-KA-Signature, the HMAC over "<t>.<raw body>".
+      const header = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(String(req.headers['x-ka-signature'] ?? ''));
+      const expected = header ? createHmac('sha256', secret).update(`${header[1]}.${raw}`).digest() : Buffer.alloc(0);
+      const given = header ? Buffer.from(header[2]!, 'hex') : Buffer.alloc(1);
       const signatureValid = given.length === expected.length && timingSafeEqual(given, expected);
       const n = received.filter((r) => r.body.notification?.id === body.notification?.id).length;
       const answer = answerFor(n);
@@ -83,7 +89,7 @@ describe(`job ${name}`, () => {
     const r = await receiver();
     const webhook = await webhookFor(r);
     const notificationId = await notifyOne(user);
-    const result = await handler({});
+    const result = await handler(config, {});
     expect(result.created).to.be.at.least(1);
     const [request, ...more] = r.about(notificationId);
     expect(more).to.have.length(0);
@@ -91,7 +97,10 @@ describe(`job ${name}`, () => {
     expect(request!.headers['content-type']).to.match(/^application\/json/);
     const [delivery] = await deliveriesOf(notificationId);
     expect(request!.headers['x-ka-delivery']).to.equal(String(delivery!._id));
-    expect(new Date(String(request!.headers['x-ka-timestamp'])).getTime()).to.not.be.NaN;
+    // The signed time is the delivery's: a receiver refuses one far from its clock, so a captured request cannot be replayed later.
+    const signedAt = Number(/^t=(\d+),/.exec(String(request!.headers['x-ka-signature']))![1]) * 1000;
+    expect(Math.abs(Date.now() - signedAt)).to.be.below(60_000);
+    expect(request!.headers).not.to.have.property('x-ka-timestamp');
     const stored = await NotificationModel.findById(notificationId).lean();
     expect(request!.body).to.deep.equal({
       deliveryId: String(delivery!._id),
@@ -219,12 +228,12 @@ describe(`job ${name}`, () => {
 
   it('registers the job and runs it every minute', async () => {
     const { agenda, calls } = recordingAgenda();
-    define(agenda);
+    define(agenda, config);
     await schedule(agenda);
     expect(calls.define![0]).to.equal(name);
     expect(calls.every!.slice(0, 2)).to.deep.equal(['1 minute', name]);
     let error: unknown;
-    try { await handler({ now: 'yesterday' }); } catch (err) { error = err; }
+    try { await handler(config, { now: 'yesterday' }); } catch (err) { error = err; }
     expect(String(error)).to.match(/now is not a date/);
   });
 });

@@ -83,4 +83,35 @@ describe('calendar feed', () => {
     expect(log).to.not.include(token.split('.')[1]!);
     expect(await CustomerModel.countDocuments({ ownerId: anna.id })).to.equal(0);
   });
+
+  it('hands open visits on when the owner or the team changes, and lists only customers its owner may still see', async () => {
+    const anna = await createUser({ role: 'manager' });
+    const ben = await createUser({ role: 'manager' });
+    const tom = await createUser({ role: 'manager' });
+    const admin = await createUser({ role: 'admin' });
+    const customer = await createCustomer(anna, { name: 'Harbor Logistics BV', accountTeam: [tom.id] });
+    const cadence = (await VisitModel.findOne({ customerId: customer.id, kind: 'cadence', status: 'scheduled' }).lean())!;
+    const toms = await visit(tom, customer.id);
+    const done = await visit(anna, customer.id, { status: 'completed', completedAt: new Date() });
+    const [annaFeed, benFeed, tomFeed] = [await feedUrl(anna), await feedUrl(ben), await feedUrl(tom)];
+    expect((await api().get(annaFeed).expect(200)).text).to.include(`UID:${cadence._id}@key-accounts`);
+    expect((await api().get(tomFeed).expect(200)).text).to.include(`UID:${toms.id}@key-accounts`);
+
+    // The account goes to Ben; Tom stays on the team and keeps his visit; Anna's open one is Ben's now.
+    await api().patch(`/api/v1/customers/${customer.id}`).set(bearer(admin)).send({ ownerId: ben.id }).expect(200);
+    expect(String((await VisitModel.findById(cadence._id).lean())!.ownerId)).to.equal(ben.id);
+    expect(String((await VisitModel.findById(toms._id).lean())!.ownerId)).to.equal(tom.id);
+    expect(String((await VisitModel.findById(done._id).lean())!.ownerId)).to.equal(anna.id); // history stays as it was
+    expect((await api().get(annaFeed).expect(200)).text).to.not.include('Harbor Logistics');
+    expect((await api().get(benFeed).expect(200)).text).to.include(`UID:${cadence._id}@key-accounts`);
+
+    // Tom leaves the team: his open visit goes to the owner.
+    await api().patch(`/api/v1/customers/${customer.id}`).set(bearer(ben)).send({ accountTeam: [] }).expect(200);
+    expect(String((await VisitModel.findById(toms._id).lean())!.ownerId)).to.equal(ben.id);
+    expect((await api().get(tomFeed).expect(200)).text).to.not.include('Harbor Logistics');
+
+    // Whatever a visit's owner says, the feed shows only customers its reader may see.
+    await VisitModel.updateOne({ _id: toms._id }, { $set: { ownerId: tom.id } });
+    expect((await api().get(tomFeed).expect(200)).text).to.not.include(toms.id);
+  });
 });

@@ -4,6 +4,7 @@ import { parse } from 'csv-parse/sync';
 import { ChangeModel } from '../../models/change.ts';
 import { CustomerModel, nameKeyOf } from '../../models/customer.ts';
 import { csvColumns } from '../../models/customer-csv.ts';
+import { VisitModel } from '../../models/visit.ts';
 import { api, bearer, createUser, expectProblem, type TestUser } from '../factories.ts';
 
 const token = () => randomUUID().slice(0, 8).toUpperCase();
@@ -251,6 +252,19 @@ describe('POST /api/v1/customers/import', () => {
       .to.deep.equal([[2, 'code'], [3, 'ownerEmail'], [4, 'ownerEmail'], [5, 'parentCode']]);
     expect(await everything()).to.deep.equal(before);
     expect(await stored(foreign.code)).to.deep.equal(foreign.toObject());
+  });
+
+  it('hands the open visits of a customer whose owner the file changes to the new owner', async () => {
+    const t = token();
+    const admin = await createUser({ role: 'admin' });
+    const [before, after] = [await createUser({ role: 'manager' }), await createUser({ role: 'manager' })];
+    await importCsv(admin, ['code,name,ownerEmail', `${t}-MOVE,${t} Move,${before.email}`]).expect(200);
+    const customer = (await stored(`${t}-MOVE`))!;
+    const open = (await VisitModel.findOne({ customerId: customer._id, status: 'scheduled' }).lean())!;
+    expect(String(open.ownerId)).to.equal(before.id);
+    await importCsv(admin, ['code,name,ownerEmail', `${t}-MOVE,${t} Move,${after.email}`]).expect(200);
+    expect(String((await stored(`${t}-MOVE`))!.ownerId)).to.equal(after.id);
+    expect(String((await VisitModel.findById(open._id).lean())!.ownerId)).to.equal(after.id);
   });
 
   it('refuses executives with 403, another content type with 415 and a missing token with 401, writing nothing', async () => {

@@ -2,10 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import { deliver } from '../../jobs/notifications-deliver.ts';
+import { deliver as deliverAll } from '../../jobs/notifications-deliver.ts';
 import { NotificationModel, notify } from '../../models/notification.ts';
 import { DeliveryModel, WebhookModel } from '../../models/webhook.ts';
+import { config } from '../setup.ts';
 import { api, bearer, createUser, expectProblem, type TestUser } from '../factories.ts';
+
+/** A delivery pass as the worker runs it, with the test configuration's allowed networks (the receivers' 127.0.0.1). */
+const deliver = (options: Parameters<typeof deliverAll>[0] = {}) => deliverAll({ allowedNetworks: config.webhookAllowedNetworks, ...options });
 
 const hookUrl = () => `https://hooks.example.test/ka/${randomUUID().slice(0, 8)}`;
 

@@ -25,6 +25,13 @@ describe('configuration', () => {
     expect(config.demoData).to.equal(false);
   });
 
+  it('loads the demo accounts only when nobody named a real admin, unless asked to', () => {
+    expect(loadConfig({ DATA_DIR: dataDir }).demoData).to.equal(true);
+    expect(loadConfig({ DATA_DIR: dataDir, ADMIN_EMAIL: 'root@example.org', ADMIN_PASSWORD: 'first admin password' }).demoData).to.equal(false);
+    expect(loadConfig({ DATA_DIR: dataDir, ADMIN_EMAIL: 'root@example.org', ADMIN_PASSWORD: 'first admin password', DEMO_DATA: 'true' }).demoData).to.equal(true);
+    expect(loadConfig({ DATA_DIR: dataDir, DEMO_DATA: 'false' }).demoData).to.equal(false);
+  });
+
   it('names every mistake at once', () => {
     let message = '';
     try {
@@ -35,7 +42,7 @@ describe('configuration', () => {
     for (const key of ['PORT', 'JWT_SECRET', 'MONGODB_URI', 'LOG_LEVEL', 'ADMIN_PASSWORD']) expect(message).to.include(`- ${key}`);
   });
 
-  it('takes e-mail from an smtp:// or smtps:// relay with a sender, and none without SMTP_URL', () => {
+  it('takes e-mail from an smtp:// or smtps:// relay with a sender (none without SMTP_URL) and the networks webhooks may reach', () => {
     const off = loadConfig({ DATA_DIR: dataDir, PORT: '8080' });
     expect(off.mail).to.equal(undefined);
     expect(off.publicUrl).to.equal('http://localhost:8080');
@@ -55,6 +62,12 @@ describe('configuration', () => {
     expect(mistakes({ SMTP_URL: 'smtp://mail.example.com', MAIL_FROM: 'not an address' })).to.include('- MAIL_FROM must be an address');
     expect(mistakes({ SMTP_URL: 'smtp://mail.example.com', MAIL_FROM: 'ka@example.com\r\nBcc: x@evil.test' })).to.include('- MAIL_FROM');
     expect(mistakes({ PUBLIC_URL: 'javascript:alert(1)' })).to.include('- PUBLIC_URL');
+    expect(loadConfig({ DATA_DIR: dataDir }).webhookAllowedNetworks).to.deep.equal([]);
+    expect(loadConfig({ DATA_DIR: dataDir, WEBHOOK_ALLOWED_NETWORKS: ' 10.20.0.0/16, 192.168.5.10,fd00::/8' }).webhookAllowedNetworks)
+      .to.deep.equal(['10.20.0.0/16', '192.168.5.10', 'fd00::/8']);
+    for (const bad of ['intranet', '10.0.0.0/33', '10.0.0/8', 'fd00::/129', '10.0.0.0/8/1']) {
+      expect(mistakes({ WEBHOOK_ALLOWED_NETWORKS: bad }), bad).to.include('- WEBHOOK_ALLOWED_NETWORKS must be');
+    }
   });
 
   it('every variable of the schema is documented in the README', () => {
