@@ -9,6 +9,7 @@ import * as heartbeat from './heartbeat.ts';
 import * as mailSend from './mail-send.ts';
 import * as notificationsDeliver from './notifications-deliver.ts';
 import * as reports from './reports.ts';
+import * as sweep from './sweep.ts';
 import * as revenue from './revenue.ts';
 import * as tiers from './tiers.ts';
 import * as visitsEscalate from './visits-escalate.ts';
@@ -47,6 +48,7 @@ export async function startWorker(config: Config, log: Logger): Promise<Worker> 
   approvalsNotify.define(agenda);
   mailSend.define(agenda, config);
   reports.define(agenda);
+  sweep.define(agenda);
   agenda.on('fail', (err: Error, job: { attrs: { name: string } }) => log.error({ err, job: job.attrs.name }, 'job failed'));
   agenda.on('error', (err: Error) => log.error({ err }, 'job queue error'));
   await agenda.start();
@@ -61,6 +63,7 @@ export async function startWorker(config: Config, log: Logger): Promise<Worker> 
   await approvalsNotify.schedule(agenda);
   await mailSend.schedule(agenda, config);
   await reports.schedule(agenda);
+  await sweep.schedule(agenda);
   // A fresh worker does not wait for the next hour to plan visits and send what is due: each run is idempotent.
   for (const job of [visitsPlan.name, visitsRemind.name, visitsEscalate.name, visitsFollowUp.name]) await agenda.now(job, {});
   // Said once here (and in /readyz), never as an error per reminder.

@@ -22,8 +22,9 @@ const refreshTokenSchema = new Schema(
 refreshTokenSchema.index({ tokenHash: 1 }, { unique: true });
 // One child per token (see parentKey).
 refreshTokenSchema.index({ parentKey: 1 }, { unique: true });
-// Reuse revokes a family.
-refreshTokenSchema.index({ familyId: 1 });
+// Reuse revokes a family; every request asks whether its session's family was revoked (a long session has thousands
+// of rotated tokens: the index answers without reading them).
+refreshTokenSchema.index({ familyId: 1, revokedAt: 1 });
 // Deactivating a user revokes all of their tokens.
 refreshTokenSchema.index({ userId: 1 });
 
@@ -32,11 +33,12 @@ export const RefreshTokenModel = model('RefreshToken', refreshTokenSchema, 'refr
 
 const hashOf = (token: string) => createHash('sha256').update(token).digest('hex');
 
+/** A new refresh token and its family: the session its access tokens name (`sid`), ended when the family is revoked. */
 export async function issueRefreshToken(
   userId: Types.ObjectId | string,
   ttlDays: number,
   parent?: { familyId: string; id: Types.ObjectId },
-): Promise<string> {
+): Promise<{ token: string; familyId: string }> {
   const token = randomBytes(32).toString('base64url');
   const familyId = parent?.familyId ?? randomUUID();
   await RefreshTokenModel.create({
@@ -46,10 +48,10 @@ export async function issueRefreshToken(
     tokenHash: hashOf(token),
     expiresAt: new Date(Date.now() + ttlDays * 86_400_000),
   });
-  return token;
+  return { token, familyId };
 }
 
-export type Rotation = { ok: true; userId: Types.ObjectId; token: string } | { ok: false; reason: 'unknown' | 'expired' | 'reused' };
+export type Rotation = { ok: true; userId: Types.ObjectId; token: string; familyId: string } | { ok: false; reason: 'unknown' | 'expired' | 'reused' };
 
 /** Exchanges a refresh token for a new one of the same family. A token presented twice revokes its whole family. */
 export async function rotateRefreshToken(token: string, ttlDays: number): Promise<Rotation> {
@@ -62,14 +64,14 @@ export async function rotateRefreshToken(token: string, ttlDays: number): Promis
   if (current.expiresAt.getTime() <= Date.now()) return { ok: false, reason: 'expired' };
   let next: string;
   try {
-    next = await issueRefreshToken(current.userId, ttlDays, { familyId: current.familyId, id: current._id });
+    next = (await issueRefreshToken(current.userId, ttlDays, { familyId: current.familyId, id: current._id })).token;
   } catch (err) {
     if (!isDuplicateKeyError(err)) throw err;
     await revokeFamily(current.familyId);
     return { ok: false, reason: 'reused' };
   }
   await RefreshTokenModel.updateOne({ _id: current._id }, { $set: { usedAt: new Date() } });
-  return { ok: true, userId: current.userId, token: next };
+  return { ok: true, userId: current.userId, token: next, familyId: current.familyId };
 }
 
 export async function revokeFamily(familyId: string): Promise<void> {
@@ -80,6 +82,14 @@ export async function revokeFamily(familyId: string): Promise<void> {
 export async function revokeRefreshToken(token: string): Promise<void> {
   const found = await RefreshTokenModel.findOne({ tokenHash: hashOf(token) }, { familyId: 1 }).lean();
   if (found) await revokeFamily(found.familyId);
+}
+
+/**
+ * Whether the session (a refresh family) has ended: signed out, or revoked when one of its tokens was used twice.
+ * Its access tokens are refused from then on, not only once they expire.
+ */
+export async function sessionEnded(familyId: string): Promise<boolean> {
+  return (await RefreshTokenModel.exists({ familyId, revokedAt: { $gte: new Date(0) } })) !== null;
 }
 
 export async function revokeAllForUser(userId: Types.ObjectId | string): Promise<void> {

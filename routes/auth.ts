@@ -1,6 +1,7 @@
 import { Router, type RequestHandler } from 'express';
 import { rateLimit, type AugmentedRequest, type RateLimitExceededEventHandler } from 'express-rate-limit';
 import Joi from 'joi';
+import { loginFailed, loginSucceeded, loginWait, throttleKey } from '../models/login-throttle.ts';
 import { issueRefreshToken, revokeRefreshToken, rotateRefreshToken } from '../models/refresh-token.ts';
 import { UserModel, userByCredentials } from '../models/user.ts';
 import { signAccessToken } from '../server/auth.ts';
@@ -16,19 +17,31 @@ const refreshSchema = Joi.object({ refreshToken: Joi.string().trim().max(128).re
 
 export function authRouter(config: Config): Router {
   const router = Router();
-  const tokens = async (user: { id: string; role: 'admin' | 'executive' | 'manager' }, refreshToken: string) => ({
-    accessToken: signAccessToken(config, user),
+  const tokens = async (user: { id: string; role: 'admin' | 'executive' | 'manager' }, refreshToken: string, session: string) => ({
+    accessToken: signAccessToken(config, user, session),
     refreshToken,
     tokenType: 'Bearer',
     expiresIn: config.jwt.accessTtlSeconds,
   });
 
-  router.post('/login', ...loginLimits(config), async (req, res) => {
+  router.post('/login', loginLimit(config), async (req, res) => {
     const input = parse(loginSchema, req.body);
+    // Failures count per account and address: guessing from one address slows down, the owner elsewhere signs in.
+    const key = throttleKey(input.email, req.ip ?? '');
+    const wait = await loginWait(key);
+    if (wait > 0) {
+      throw new HttpError(429, 'Too many requests', 'Too many failed sign-ins to this account from your address; wait before trying again.', {
+        headers: { 'Retry-After': String(Math.ceil(wait / 1000)) },
+      });
+    }
     const user = await userByCredentials(input.email, input.password);
-    if (!user) throw new HttpError(401, 'Unauthenticated', 'The email or password is incorrect.');
-    const refreshToken = await issueRefreshToken(user._id, config.jwt.refreshTtlDays);
-    res.json(await tokens({ id: String(user._id), role: user.role }, refreshToken));
+    if (!user) {
+      await loginFailed(key, config.login.maxFailuresPerAccount);
+      throw new HttpError(401, 'Unauthenticated', 'The email or password is incorrect.');
+    }
+    await loginSucceeded(key);
+    const refresh = await issueRefreshToken(user._id, config.jwt.refreshTtlDays);
+    res.json(await tokens({ id: String(user._id), role: user.role }, refresh.token, refresh.familyId));
   });
 
   router.post('/refresh', async (req, res) => {
@@ -42,10 +55,11 @@ export function authRouter(config: Config): Router {
     }
     const user = await UserModel.findById(rotation.userId, { role: 1, active: 1 }).lean();
     if (!user?.active) throw new HttpError(401, 'Unauthenticated', 'The account is not active.');
-    res.json(await tokens({ id: String(user._id), role: user.role }, rotation.token));
+    res.json(await tokens({ id: String(user._id), role: user.role }, rotation.token, rotation.familyId));
   });
 
-  // Possession of the refresh token is the credential here, so an expired access token does not stop a logout.
+  // Possession of the refresh token is the credential here, so an expired access token does not stop a logout. The
+  // session ends at once: its access tokens are refused from the next request (server/auth.ts).
   router.post('/logout', async (req, res) => {
     const input = parse(refreshSchema, req.body);
     await revokeRefreshToken(input.refreshToken);
@@ -55,21 +69,13 @@ export function authRouter(config: Config): Router {
   return router;
 }
 
-function loginLimits(config: Config): RequestHandler[] {
+/** Attempts per address and window, whatever the account (in each API process's memory). */
+function loginLimit(config: Config): RequestHandler {
   const tooMany: RateLimitExceededEventHandler = (req, _res, next, options) => {
     const resetAt = (req as AugmentedRequest).rateLimit?.resetTime?.getTime() ?? Date.now() + options.windowMs;
     next(new HttpError(429, 'Too many requests', 'Too many login attempts; try again later.', {
       headers: { 'Retry-After': String(Math.max(1, Math.ceil((resetAt - Date.now()) / 1000))) },
     }));
   };
-  const common = { windowMs: config.login.windowMs, standardHeaders: 'draft-8' as const, legacyHeaders: false, handler: tooMany };
-  return [
-    rateLimit({ ...common, limit: config.login.maxPerIp }),
-    rateLimit({
-      ...common,
-      limit: config.login.maxFailuresPerAccount,
-      skipSuccessfulRequests: true,
-      keyGenerator: (req) => `account:${String((req.body as { email?: unknown } | undefined)?.email ?? '').trim().toLowerCase()}`,
-    }),
-  ];
+  return rateLimit({ windowMs: config.login.windowMs, standardHeaders: 'draft-8', legacyHeaders: false, handler: tooMany, limit: config.login.maxPerIp });
 }

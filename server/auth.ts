@@ -3,6 +3,8 @@ import type { Request, RequestHandler } from 'express';
 import jwt from 'jsonwebtoken';
 import { isValidObjectId } from 'mongoose';
 import { CustomerModel, canChange, canRead, type CustomerDocument } from '../models/customer.ts';
+import { countRequest } from '../models/rate-limit.ts';
+import { sessionEnded } from '../models/refresh-token.ts';
 import { UserModel, type AuthUser, type Role } from '../models/user.ts';
 import type { Config } from './config.ts';
 import { HttpError } from './errors.ts';
@@ -32,8 +34,9 @@ function keyOf(config: Config): KeyObject {
   return key;
 }
 
-export function signAccessToken(config: Config, user: { id: string; role: Role }): string {
-  return jwt.sign({ role: user.role }, keyOf(config), {
+/** An access token for the user; `session` (the refresh family) ends it early when the session is signed out. */
+export function signAccessToken(config: Config, user: { id: string; role: Role }, session?: string): string {
+  return jwt.sign({ role: user.role, ...(session ? { sid: session } : {}) }, keyOf(config), {
     algorithm: ALGORITHM,
     subject: user.id,
     issuer: config.jwt.issuer,
@@ -48,11 +51,14 @@ const unauthenticated = (detail: string) =>
 /** Verifies the Bearer token and loads its user on every request, so a deactivated user is refused at once. */
 export function authenticate(config: Config): RequestHandler {
   const key = keyOf(config);
-  return async (req, _res, next) => {
+  const limit = config.rateLimitPerMinute;
+  const policy = `"per-user";q=${limit};w=60`;
+  return async (req, res, next) => {
     const header = req.get('authorization') ?? '';
     const match = /^Bearer ([A-Za-z0-9_\-.]+)$/.exec(header);
     if (!match) throw unauthenticated('A Bearer access token is required.');
     let subject: string | undefined;
+    let session: string | undefined;
     try {
       const payload = jwt.verify(match[1]!, key, {
         algorithms: [ALGORITHM],
@@ -60,13 +66,29 @@ export function authenticate(config: Config): RequestHandler {
         audience: config.jwt.audience,
       });
       subject = typeof payload === 'object' ? payload.sub : undefined;
+      session = typeof payload === 'object' && typeof payload.sid === 'string' ? payload.sid : undefined;
     } catch (err) {
       const expired = err instanceof jwt.TokenExpiredError;
       throw unauthenticated(expired ? 'The access token has expired; refresh it.' : 'The access token is invalid.');
     }
     if (!subject || !isValidObjectId(subject)) throw unauthenticated('The access token is invalid.');
-    const user = await UserModel.findById(subject, { email: 1, name: 1, role: 1, team: 1, active: 1 }).lean();
+    // Side by side: the account (a deactivated one is refused at once) and the session (signed out: refused at once).
+    // The request is counted against the user's limit at the same time.
+    const [user, ended, counted] = await Promise.all([
+      UserModel.findById(subject, { email: 1, name: 1, role: 1, team: 1, active: 1 }).lean(),
+      session ? sessionEnded(session) : false,
+      limit > 0 ? countRequest(subject, 60_000) : undefined,
+    ]);
     if (!user || !user.active) throw unauthenticated('The account is not active.');
+    if (ended) throw unauthenticated('This session was signed out; sign in again.');
+    if (counted) {
+      const reset = Math.max(1, Math.ceil((counted.resetAt.getTime() - Date.now()) / 1000));
+      const headers = { 'RateLimit-Policy': policy, RateLimit: `"per-user";r=${Math.max(0, limit - counted.count)};t=${reset}` };
+      if (counted.count > limit) {
+        throw new HttpError(429, 'Too many requests', `More than ${limit} requests in a minute; wait ${reset} s.`, { headers: { ...headers, 'Retry-After': String(reset) } });
+      }
+      res.set(headers);
+    }
     req.user = { id: String(user._id), email: user.email, name: user.name, role: user.role, team: user.team ?? '' };
     next();
   };

@@ -33,8 +33,10 @@ const envSchema = Joi.object({
     .description('pino log level'),
   BODY_LIMIT: Joi.string().pattern(/^\d+(b|kb|mb)$/).default('100kb').description('largest JSON body accepted (413 beyond)'),
   LOGIN_MAX_PER_IP: Joi.number().integer().min(1).default(100).description('login attempts per address per window'),
-  LOGIN_MAX_FAILURES_PER_ACCOUNT: Joi.number().integer().min(1).default(10)
-    .description('failed logins per account per window'),
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: Joi.number().integer().min(1).default(5)
+    .description('failed logins per account and address before each further attempt from that address waits (1 s, doubling, at most 15 min); the account is never locked for other addresses'),
+  RATE_LIMIT_PER_MINUTE: Joi.number().integer().min(0).max(1_000_000).default(600)
+    .description('requests per signed-in user and minute, shared by all API processes (429 beyond, with RateLimit headers); 0 turns it off'),
   LOGIN_WINDOW_MINUTES: Joi.number().integer().min(1).default(15).description('login rate-limit window'),
   TRUST_PROXY: Joi.alternatives(Joi.boolean(), Joi.number().integer().min(0), Joi.string()).default(false)
     .description("Express 'trust proxy' setting, so rate limits see client addresses behind a proxy"),
@@ -83,6 +85,8 @@ export type Config = Readonly<{
   logLevel: string;
   bodyLimit: string;
   login: Readonly<{ maxPerIp: number; maxFailuresPerAccount: number; windowMs: number }>;
+  /** Requests per user and minute; 0: no limit. */
+  rateLimitPerMinute: number;
   trustProxy: boolean | number | string;
   workerHeartbeatMs: number;
   shutdownTimeoutMs: number;
@@ -109,7 +113,7 @@ type Environment = {
   NODE_ENV: Config['env']; HOST: string; PORT: number; MONGODB_URI?: string; DATA_DIR: string; FERRETDB_POSTGRESQL_URL?: string;
   JWT_SECRET?: string; JWT_ISSUER: string; JWT_AUDIENCE: string; ACCESS_TOKEN_TTL_SECONDS: number; REFRESH_TOKEN_TTL_DAYS: number;
   ADMIN_EMAIL?: string; ADMIN_PASSWORD: string; DEMO_DATA?: boolean; LOG_LEVEL: string; BODY_LIMIT: string;
-  LOGIN_MAX_PER_IP: number; LOGIN_MAX_FAILURES_PER_ACCOUNT: number; LOGIN_WINDOW_MINUTES: number; TRUST_PROXY: Config['trustProxy'];
+  LOGIN_MAX_PER_IP: number; LOGIN_MAX_FAILURES_PER_ACCOUNT: number; LOGIN_WINDOW_MINUTES: number; RATE_LIMIT_PER_MINUTE: number; TRUST_PROXY: Config['trustProxy'];
   WORKER_HEARTBEAT_SECONDS: number; SHUTDOWN_TIMEOUT_SECONDS: number; TIER_CRON: string; TZ: string; VISIT_REMINDER_DAYS: string;
   VISIT_ESCALATE_AFTER_DAYS: number; VISIT_MISSED_AFTER_DAYS: number; VISIT_FOLLOW_UP_AFTER_SECONDS: number;
   SMTP_URL?: string; MAIL_FROM?: string; PUBLIC_URL?: string; WEBHOOK_ALLOWED_NETWORKS: string;
@@ -151,6 +155,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxFailuresPerAccount: v.LOGIN_MAX_FAILURES_PER_ACCOUNT,
       windowMs: v.LOGIN_WINDOW_MINUTES * 60_000,
     }),
+    rateLimitPerMinute: v.RATE_LIMIT_PER_MINUTE,
     trustProxy: v.TRUST_PROXY,
     workerHeartbeatMs: v.WORKER_HEARTBEAT_SECONDS * 1000,
     shutdownTimeoutMs: v.SHUTDOWN_TIMEOUT_SECONDS * 1000,

@@ -233,6 +233,15 @@ function finishedPaths(paths: Record<string, Record<string, Operation>>): Record
       : finished(method, path, { ...operation, responses: { default: answered, ...operation.responses } })]))]));
 }
 
+const rateLimitHeaders = {
+  'RateLimit-Policy': { description: 'the limit: `"per-user";q=<requests>;w=<seconds>` (RATE_LIMIT_PER_MINUTE)', schema: { type: 'string' } },
+  RateLimit: { description: 'what is left: `"per-user";r=<remaining>;t=<seconds until the window resets>`', schema: { type: 'string' } },
+};
+const tooManyRequests = {
+  ...problem('More requests in a minute than RATE_LIMIT_PER_MINUTE allows this user; wait Retry-After seconds'),
+  headers: { ...rateLimitHeaders, 'Retry-After': { description: 'seconds to wait', schema: { type: 'integer' } } },
+};
+
 /** The operations anyone may call: they take no bearer token (the calendar feed carries its own token in its URL). */
 const publicOperations = new Set([
   'post /api/v1/auth/login', 'post /api/v1/auth/refresh', 'post /api/v1/auth/logout', 'get /api/v1/calendar/{file}',
@@ -250,7 +259,9 @@ function finished(method: string, path: string, operation: Operation): Operation
   else if (!operation.security) throw new Error(`openapi: ${key} says nothing about security`);
   const words = path.replace(/^\/api(\/v1)?/, '').split(/[^A-Za-z0-9]+/).filter(Boolean);
   const operationId = operation.operationId ?? method + words.map((w) => w[0]!.toUpperCase() + w.slice(1)).join('');
-  return { ...operation, operationId };
+  // Every signed-in request counts against its user's limit (server/auth.ts).
+  const limited = Array.isArray(operation.security) && operation.security.length > 0 && !operation.responses?.['429'];
+  return { ...operation, operationId, ...(limited ? { responses: { ...operation.responses, 429: tooManyRequests } } : {}) };
 }
 
 export const openapiDocument = {

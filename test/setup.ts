@@ -24,6 +24,7 @@ export function testConfig(overrides: Record<string, string> = {}): Config {
     WORKER_HEARTBEAT_SECONDS: '1',
     LOGIN_MAX_PER_IP: '100000',
     LOGIN_MAX_FAILURES_PER_ACCOUNT: '1000',
+    RATE_LIMIT_PER_MINUTE: '100000',
     // The tests' webhook receivers listen on this host; test/routes/webhooks-ssrf.test.ts runs without it.
     WEBHOOK_ALLOWED_NETWORKS: '127.0.0.1/32',
     ...(process.env.TEST_MONGODB_URI ? { MONGODB_URI: process.env.TEST_MONGODB_URI } : {}),

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { createHash, generateKeyPairSync } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
+import { LoginThrottleModel } from '../../models/login-throttle.ts';
 import { RefreshTokenModel } from '../../models/refresh-token.ts';
 import { UserModel } from '../../models/user.ts';
 import { createApp } from '../../server/app.ts';
@@ -71,18 +72,53 @@ describe('POST /api/v1/auth/login', () => {
   });
 
   describe('rate limits', () => {
-    it('answers 429 with Retry-After once an account has too many failures, even with the right password', async () => {
-      const limited = createApp(testConfig({ LOGIN_MAX_FAILURES_PER_ACCOUNT: '3' }), logger);
+    it('slows down guessing from one address, doubling the wait, without locking the owner out elsewhere', async () => {
+      const limited = createApp(testConfig({ LOGIN_MAX_FAILURES_PER_ACCOUNT: '3', TRUST_PROXY: 'true' }), logger);
       const user = await createUser();
-      for (let i = 0; i < 3; i++) {
-        await request(limited).post('/api/v1/auth/login').send({ email: user.email, password: 'not the password' }).expect(401);
-      }
-      const res = await request(limited).post('/api/v1/auth/login').send({ email: user.email, password: user.password });
+      const from = (address: string, password: string) =>
+        request(limited).post('/api/v1/auth/login').set('X-Forwarded-For', address).send({ email: user.email, password });
+      const attacker = '203.0.113.7';
+      for (let i = 0; i < 4; i++) await from(attacker, 'not the password').expect(401);
+      // Past 3 failures the address waits, even with the right password.
+      let res = await from(attacker, user.password);
       expectProblem(res, 429);
-      expect(Number(res.headers['retry-after'])).to.be.greaterThan(0);
-      // Another account from the same address is not affected.
+      expect(Number(res.headers['retry-after'])).to.be.within(1, 2);
+      // The owner, from anywhere else, signs in as usual; other accounts from the attacker's address too.
+      await from('198.51.100.20', user.password).expect(200);
       const other = await createUser();
-      await request(limited).post('/api/v1/auth/login').send({ email: other.email, password: other.password }).expect(200);
+      await request(limited).post('/api/v1/auth/login').set('X-Forwarded-For', attacker).send({ email: other.email, password: other.password }).expect(200);
+      // After the wait one more try, and the next wait is twice as long.
+      await new Promise((r) => setTimeout(r, 1100));
+      await from(attacker, 'still not it').expect(401);
+      res = await from(attacker, 'again not it');
+      expectProblem(res, 429);
+      expect(Number(res.headers['retry-after'])).to.equal(2);
+      // Neither the address nor the e-mail is stored in clear.
+      const stored = await LoginThrottleModel.find({}).lean();
+      expect(JSON.stringify(stored)).to.not.include(user.email).and.not.include(attacker);
+    });
+
+    it('limits every signed-in user to RATE_LIMIT_PER_MINUTE requests, counted across API processes, with RateLimit headers', async () => {
+      const limits = testConfig({ RATE_LIMIT_PER_MINUTE: '5' });
+      const [one, two] = [createApp(limits, logger), createApp(limits, logger)];
+      // A window is a clock minute: start early in one, so the count does not reset half-way.
+      if (Date.now() % 60_000 > 50_000) await new Promise((r) => setTimeout(r, 60_000 - (Date.now() % 60_000) + 100));
+      const user = await createUser();
+      const token = tokenFor(user);
+      const get = (app: typeof one) => request(app).get('/api/v1/me').set('Authorization', `Bearer ${token}`);
+      const remaining: string[] = [];
+      for (const app of [one, two, one, two, one]) {
+        const res = await get(app).expect(200);
+        expect(res.headers['ratelimit-policy']).to.equal('"per-user";q=5;w=60');
+        remaining.push(/r=(\d+)/.exec(String(res.headers.ratelimit))![1]!);
+      }
+      expect(remaining).to.deep.equal(['4', '3', '2', '1', '0']);
+      const refused = await get(two);
+      expect(expectProblem(refused, 429).detail).to.match(/More than 5 requests in a minute/);
+      expect(Number(refused.headers['retry-after'])).to.be.within(1, 60);
+      // Another user is counted apart.
+      const other = await createUser();
+      await request(one).get('/api/v1/me').set('Authorization', `Bearer ${tokenFor(other)}`).expect(200);
     });
 
     it('answers 429 once one address makes too many attempts', async () => {
@@ -143,6 +179,28 @@ describe('POST /api/v1/auth/refresh', () => {
     const { refreshToken } = await login(user);
     await RefreshTokenModel.updateOne({ userId: user.id }, { $set: { expiresAt: new Date(Date.now() - 1000) } });
     expectProblem(await api().post('/api/v1/auth/refresh').send({ refreshToken }), 401);
+  });
+});
+
+describe('sessions', () => {
+  it('ends at once: after logout the access tokens of that login are refused, other logins go on', async () => {
+    const user = await createUser();
+    const laptop = await login(user);
+    const phone = await login(user);
+    await me(laptop.accessToken).expect(200);
+    await api().post('/api/v1/auth/logout').send({ refreshToken: laptop.refreshToken }).expect(204);
+    expect(expectProblem(await me(laptop.accessToken), 401).detail).to.match(/signed out/);
+    await me(phone.accessToken).expect(200);
+  });
+
+  it('ends every access token of a login whose refresh token was replayed', async () => {
+    const user = await createUser();
+    const first = await login(user);
+    const second = (await api().post('/api/v1/auth/refresh').send({ refreshToken: first.refreshToken }).expect(200)).body;
+    await me(second.accessToken).expect(200);
+    expectProblem(await api().post('/api/v1/auth/refresh').send({ refreshToken: first.refreshToken }), 401);
+    expectProblem(await me(first.accessToken), 401);
+    expectProblem(await me(second.accessToken), 401);
   });
 });
 
