@@ -2,7 +2,8 @@ import { Schema, model } from 'mongoose';
 import { isDuplicateKeyError } from './db-compat.ts';
 
 // Requests per user and minute, counted in the database so that every API process shares one count (a fixed window:
-// one document per user and minute, gone a few minutes later by the sweep job).
+// one document per user and minute, gone a few minutes later by the sweep job). Each API process adds what it counted
+// about once a second (server/rate-limiter.ts), so a request never waits for this write.
 
 const counterSchema = new Schema(
   { _id: String, count: { type: Number, required: true }, expiresAt: { type: Date, required: true } },
@@ -12,16 +13,17 @@ counterSchema.index({ expiresAt: 1 });
 
 export const RateCounterModel = model('RateCounter', counterSchema, 'rate_limits');
 
-export type Counted = { count: number; resetAt: Date };
-
-/** Counts one request of the user in the current window; answers the window's count so far and when it ends. */
-export async function countRequest(userId: string, windowMs: number, now = Date.now()): Promise<Counted> {
-  const start = Math.floor(now / windowMs) * windowMs;
-  const resetAt = new Date(start + windowMs);
+/**
+ * Adds `requests` to the user's count of the window starting at `windowStart`; answers the count of every process
+ * so far.
+ */
+export async function addRequests(userId: string, windowStart: number, windowMs: number, requests: number): Promise<number> {
   const count = () => RateCounterModel.findOneAndUpdate(
-    { _id: `${userId}:${start}` }, { $inc: { count: 1 }, $setOnInsert: { expiresAt: resetAt } }, { upsert: true, returnDocument: 'after' },
+    { _id: `${userId}:${windowStart}` },
+    { $inc: { count: requests }, $setOnInsert: { expiresAt: new Date(windowStart + windowMs) } },
+    { upsert: true, returnDocument: 'after' },
   ).lean();
-  // Two first requests of a window at once: one creates the counter, the other counts on it.
+  // Two processes adding the first requests of a window at once: one creates the counter, the other adds to it.
   const counted = await count().catch((err: unknown) => (isDuplicateKeyError(err) ? count() : Promise.reject(err)));
-  return { count: counted?.count ?? 1, resetAt };
+  return counted?.count ?? requests;
 }

@@ -3,11 +3,11 @@ import type { Request, RequestHandler } from 'express';
 import jwt from 'jsonwebtoken';
 import { isValidObjectId } from 'mongoose';
 import { CustomerModel, canChange, canRead, type CustomerDocument } from '../models/customer.ts';
-import { countRequest } from '../models/rate-limit.ts';
 import { sessionEnded } from '../models/refresh-token.ts';
 import { UserModel, type AuthUser, type Role } from '../models/user.ts';
 import type { Config } from './config.ts';
 import { HttpError } from './errors.ts';
+import { rateLimiterFor } from './rate-limiter.ts';
 import { idParam } from './validate.ts';
 
 // The signed-in user is a domain type (models/user.ts): models take it without importing the HTTP layer.
@@ -51,8 +51,8 @@ const unauthenticated = (detail: string) =>
 /** Verifies the Bearer token and loads its user on every request, so a deactivated user is refused at once. */
 export function authenticate(config: Config): RequestHandler {
   const key = keyOf(config);
-  const limit = config.rateLimitPerMinute;
-  const policy = `"per-user";q=${limit};w=60`;
+  const limiter = rateLimiterFor(config);
+  const policy = `"per-user";q=${config.rateLimitPerMinute};w=60`;
   return async (req, res, next) => {
     const header = req.get('authorization') ?? '';
     const match = /^Bearer ([A-Za-z0-9_\-.]+)$/.exec(header);
@@ -73,19 +73,19 @@ export function authenticate(config: Config): RequestHandler {
     }
     if (!subject || !isValidObjectId(subject)) throw unauthenticated('The access token is invalid.');
     // Side by side: the account (a deactivated one is refused at once) and the session (signed out: refused at once).
-    // The request is counted against the user's limit at the same time.
-    const [user, ended, counted] = await Promise.all([
+    const [user, ended] = await Promise.all([
       UserModel.findById(subject, { email: 1, name: 1, role: 1, team: 1, active: 1 }).lean(),
       session ? sessionEnded(session) : false,
-      limit > 0 ? countRequest(subject, 60_000) : undefined,
     ]);
     if (!user || !user.active) throw unauthenticated('The account is not active.');
     if (ended) throw unauthenticated('This session was signed out; sign in again.');
-    if (counted) {
-      const reset = Math.max(1, Math.ceil((counted.resetAt.getTime() - Date.now()) / 1000));
-      const headers = { 'RateLimit-Policy': policy, RateLimit: `"per-user";r=${Math.max(0, limit - counted.count)};t=${reset}` };
-      if (counted.count > limit) {
-        throw new HttpError(429, 'Too many requests', `More than ${limit} requests in a minute; wait ${reset} s.`, { headers: { ...headers, 'Retry-After': String(reset) } });
+    if (limiter) {
+      const hit = limiter.hit(subject);
+      const headers = { 'RateLimit-Policy': policy, RateLimit: `"per-user";r=${hit.remaining};t=${hit.resetSeconds}` };
+      if (!hit.allowed) {
+        throw new HttpError(429, 'Too many requests', `More than ${limiter.limit} requests in a minute; wait ${hit.resetSeconds} s.`, {
+          headers: { ...headers, 'Retry-After': String(hit.resetSeconds) },
+        });
       }
       res.set(headers);
     }
