@@ -4,6 +4,7 @@ import mongoose from 'mongoose';
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import type { Config } from '../server/config.ts';
+import { jobDuration, jobLag, jobRuns } from '../server/metrics.ts';
 import * as approvalsNotify from './approvals-notify.ts';
 import * as heartbeat from './heartbeat.ts';
 import * as mailSend from './mail-send.ts';
@@ -33,6 +34,31 @@ export function createAgenda(config: Config): Agenda {
   });
 }
 
+type RunningJob = { attrs: { _id?: unknown; name: string; nextRunAt?: Date | null; lastRunAt?: Date | null } };
+
+/**
+ * Job metrics (server/metrics.ts): runs by outcome, how long each took, and how late a recurring job started after it
+ * was due (Agenda has already moved `nextRunAt` on when a run starts, so the due time is kept from the run before).
+ */
+function instrument(agenda: Agenda): void {
+  const started = new WeakMap<object, () => void>();
+  const dueAt = new Map<string, number>();
+  agenda.on('start', (job: RunningJob) => {
+    const id = String(job.attrs._id);
+    const due = dueAt.get(id);
+    if (due !== undefined) jobLag.observe({ job: job.attrs.name }, Math.max(0, (job.attrs.lastRunAt?.getTime() ?? Date.now()) - due) / 1000);
+    started.set(job, jobDuration.startTimer({ job: job.attrs.name }));
+  });
+  agenda.on('complete', (job: RunningJob) => {
+    started.get(job)?.();
+    const id = String(job.attrs._id);
+    if (job.attrs.nextRunAt) dueAt.set(id, job.attrs.nextRunAt.getTime());
+    else dueAt.delete(id);
+  });
+  agenda.on('success', (job: RunningJob) => jobRuns.inc({ job: job.attrs.name, outcome: 'success' }));
+  agenda.on('fail', (_err: Error, job: RunningJob) => jobRuns.inc({ job: job.attrs.name, outcome: 'failure' }));
+}
+
 export type Worker = { agenda: Agenda; drain: (timeoutMs: number) => Promise<void> };
 
 export async function startWorker(config: Config, log: Logger): Promise<Worker> {
@@ -49,6 +75,7 @@ export async function startWorker(config: Config, log: Logger): Promise<Worker> 
   mailSend.define(agenda, config);
   reports.define(agenda);
   sweep.define(agenda);
+  instrument(agenda);
   agenda.on('fail', (err: Error, job: { attrs: { name: string } }) => log.error({ err, job: job.attrs.name }, 'job failed'));
   agenda.on('error', (err: Error) => log.error({ err }, 'job queue error'));
   await agenda.start();

@@ -1,6 +1,7 @@
 import type { Agenda } from 'agenda';
 import nodemailer from 'nodemailer';
 import type { Config } from '../server/config.ts';
+import { emailsSent } from '../server/metrics.ts';
 import { queueDigests, queueNotificationEmails, sendDueEmails, type OutgoingEmail, type SendResult } from '../usecases/mail-outbox.ts';
 import { jobClock } from './clock.ts';
 
@@ -38,6 +39,7 @@ export async function handler(config: Config, data: Data = {}, transport = smtpT
   const queued = await queueNotificationEmails(ctx);
   const digests = await queueDigests(ctx);
   const sent = await sendDueEmails({ now, from: config.mail.from }, transport);
+  for (const outcome of ['sent', 'retried', 'failed'] as const) if (sent[outcome]) emailsSent.inc({ outcome }, sent[outcome]);
   return { queued, digests, ...sent };
 }
 

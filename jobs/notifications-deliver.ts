@@ -10,6 +10,7 @@ import {
 } from '../models/webhook.ts';
 import { jobClock } from './clock.ts';
 import type { Config } from '../server/config.ts';
+import { webhookDeliveries } from '../server/metrics.ts';
 import { RefusedDestination, guardedLookup, refusedAddress, type AllowedNetworks } from '../server/outbound.ts';
 
 export const name = 'notifications.deliver';
@@ -113,6 +114,7 @@ export async function deliver(options: { now?: Date; timeoutMs?: number; allowed
       result.attempted += 1;
       if (update.state === 'delivered') result.delivered += 1;
       if (update.state === 'failed') result.failed += 1;
+      webhookDeliveries.inc({ outcome: update.state === 'pending' ? 'retried' : update.state });
     }
   };
   await Promise.all(Array.from({ length: Math.min(PARALLEL, due.length) }, work));

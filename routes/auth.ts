@@ -7,6 +7,7 @@ import { UserModel, userByCredentials } from '../models/user.ts';
 import { signAccessToken } from '../server/auth.ts';
 import type { Config } from '../server/config.ts';
 import { HttpError } from '../server/errors.ts';
+import { rateLimited } from '../server/metrics.ts';
 import { parse } from '../server/validate.ts';
 
 const loginSchema = Joi.object({
@@ -30,6 +31,7 @@ export function authRouter(config: Config): Router {
     const key = throttleKey(input.email, req.ip ?? '');
     const wait = await loginWait(key);
     if (wait > 0) {
+      rateLimited.inc({ limit: 'login' });
       throw new HttpError(429, 'Too many requests', 'Too many failed sign-ins to this account from your address; wait before trying again.', {
         headers: { 'Retry-After': String(Math.ceil(wait / 1000)) },
       });
@@ -72,6 +74,7 @@ export function authRouter(config: Config): Router {
 /** Attempts per address and window, whatever the account (in each API process's memory). */
 function loginLimit(config: Config): RequestHandler {
   const tooMany: RateLimitExceededEventHandler = (req, _res, next, options) => {
+    rateLimited.inc({ limit: 'login' });
     const resetAt = (req as AugmentedRequest).rateLimit?.resetTime?.getTime() ?? Date.now() + options.windowMs;
     next(new HttpError(429, 'Too many requests', 'Too many login attempts; try again later.', {
       headers: { 'Retry-After': String(Math.max(1, Math.ceil((resetAt - Date.now()) / 1000))) },

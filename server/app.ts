@@ -24,12 +24,14 @@ import { visitsRouter } from '../routes/visits.ts';
 import { webhooksRouter } from '../routes/webhooks.ts';
 import type { Config } from './config.ts';
 import { errorHandler, notFoundRoute } from './errors.ts';
+import { httpMetrics, metricsRouter } from './metrics.ts';
 
 /** Every router and where it is mounted; the OpenAPI test walks this list. */
 export function mountedRouters(config: Config): Array<[string, Router]> {
   return [
     ['/', healthRouter(config)],
     ['/', docsRouter()],
+    ['/', metricsRouter(config)],
     ['/api/v1/auth', authRouter(config)],
     ['/api/v1/me', meRouter(config)],
     ['/api/v1/users', usersRouter(config)],
@@ -69,6 +71,8 @@ export function createApp(config: Config, logger: Logger): express.Express {
   app.set('trust proxy', config.trustProxy);
   // Flat query strings only: `?a[$ne]=x` stays the literal key "a[$ne]" and never becomes an operator object.
   app.set('query parser', 'simple');
+  // First, so that every answer is counted, a body refused as too large included.
+  app.use(httpMetrics());
 
   app.use(pinoHttp({
     logger,

@@ -7,6 +7,7 @@ import { sessionEnded } from '../models/refresh-token.ts';
 import { UserModel, type AuthUser, type Role } from '../models/user.ts';
 import type { Config } from './config.ts';
 import { HttpError } from './errors.ts';
+import { rateLimited } from './metrics.ts';
 import { rateLimiterFor } from './rate-limiter.ts';
 import { idParam } from './validate.ts';
 
@@ -83,6 +84,7 @@ export function authenticate(config: Config): RequestHandler {
       const hit = limiter.hit(subject);
       const headers = { 'RateLimit-Policy': policy, RateLimit: `"per-user";r=${hit.remaining};t=${hit.resetSeconds}` };
       if (!hit.allowed) {
+        rateLimited.inc({ limit: 'user' });
         throw new HttpError(429, 'Too many requests', `More than ${limiter.limit} requests in a minute; wait ${hit.resetSeconds} s.`, {
           headers: { ...headers, 'Retry-After': String(hit.resetSeconds) },
         });

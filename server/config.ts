@@ -68,6 +68,10 @@ const envSchema = Joi.object({
     .custom((value: string, helpers) => (networksOf(value).every(isNetwork) ? value : helpers.error('any.invalid')))
     .messages({ 'any.invalid': '{#label} must be comma-separated IP addresses or networks such as 10.20.0.0/16,192.168.5.10' })
     .description('networks webhooks may reach although they are internal (on-premises receivers); by default none: loopback, private, link-local, multicast and reserved addresses are refused'),
+  METRICS_TOKEN: Joi.string().min(32).max(256)
+    .description('serve Prometheus metrics at GET /metrics on the API to a bearer of this token (at least 32 characters); unset: not served there'),
+  METRICS_PORT: Joi.number().integer().min(0).max(65535)
+    .description('serve Prometheus metrics at GET /metrics on this port of HOST, without a token, in every process (API and worker); keep the port off the public network'),
   PUBLIC_URL: Joi.string().trim().uri({ scheme: ['http', 'https'] })
     .description('address users reach the service at, for links in e-mails (default http://localhost:PORT)'),
 }).unknown(true);
@@ -96,6 +100,7 @@ export type Config = Readonly<{
   /** Undefined when SMTP_URL is not set: no e-mail at all. */
   mail: Readonly<{ smtpUrl: string; from: string }> | undefined;
   publicUrl: string;
+  metrics: Readonly<{ token: string | undefined; port: number | undefined }>;
   /** Internal networks webhooks may reach anyway (server/outbound.ts). */
   webhookAllowedNetworks: readonly string[];
 }>;
@@ -116,7 +121,7 @@ type Environment = {
   LOGIN_MAX_PER_IP: number; LOGIN_MAX_FAILURES_PER_ACCOUNT: number; LOGIN_WINDOW_MINUTES: number; RATE_LIMIT_PER_MINUTE: number; TRUST_PROXY: Config['trustProxy'];
   WORKER_HEARTBEAT_SECONDS: number; SHUTDOWN_TIMEOUT_SECONDS: number; TIER_CRON: string; TZ: string; VISIT_REMINDER_DAYS: string;
   VISIT_ESCALATE_AFTER_DAYS: number; VISIT_MISSED_AFTER_DAYS: number; VISIT_FOLLOW_UP_AFTER_SECONDS: number;
-  SMTP_URL?: string; MAIL_FROM?: string; PUBLIC_URL?: string; WEBHOOK_ALLOWED_NETWORKS: string;
+  SMTP_URL?: string; MAIL_FROM?: string; PUBLIC_URL?: string; METRICS_TOKEN?: string; METRICS_PORT?: number; WEBHOOK_ALLOWED_NETWORKS: string;
 };
 
 export const configDescriptions = envSchema.describe().keys as Record<string, { flags?: { description?: string; default?: unknown } }>;
@@ -168,6 +173,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       followUpAfterMs: v.VISIT_FOLLOW_UP_AFTER_SECONDS * 1000,
     }),
     mail: v.SMTP_URL ? Object.freeze({ smtpUrl: v.SMTP_URL, from: v.MAIL_FROM! }) : undefined,
+    metrics: Object.freeze({ token: v.METRICS_TOKEN, port: v.METRICS_PORT }),
     webhookAllowedNetworks: Object.freeze(networksOf(v.WEBHOOK_ALLOWED_NETWORKS)),
     publicUrl: (v.PUBLIC_URL ?? `http://localhost:${v.PORT || 3000}`).replace(/\/+$/, ''),
   });

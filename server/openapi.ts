@@ -147,6 +147,18 @@ const base = {
         },
       },
     },
+    '/metrics': {
+      get: {
+        tags: ['operations'], summary: 'Prometheus metrics: requests by route, job runs, webhook and e-mail outcomes, engine restarts, rate-limit refusals',
+        description: 'Served here only when METRICS_TOKEN is set, to a bearer of that token (not a user token); METRICS_PORT serves the same without a token on a port of its own, in every process.',
+        security: [{ metrics: [] }],
+        responses: {
+          200: { description: 'Prometheus text format 0.0.4', content: { 'text/plain': { schema: { type: 'string' } } } },
+          401: problem('Missing or wrong METRICS_TOKEN'),
+          404: problem('Metrics are not served on the API (no METRICS_TOKEN)'),
+        },
+      },
+    },
     '/api/openapi.json': {
       get: { tags: ['operations'], summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1', content: json({ type: 'object' }) } } },
     },
@@ -155,7 +167,10 @@ const base = {
     },
   },
   components: {
-    securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } },
+    securitySchemes: {
+      bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+      metrics: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN, for GET /metrics only' },
+    },
     schemas: {
       Role: { type: 'string', enum: ['admin', 'executive', 'manager'] },
       Problem: {
@@ -260,7 +275,7 @@ function finished(method: string, path: string, operation: Operation): Operation
   const words = path.replace(/^\/api(\/v1)?/, '').split(/[^A-Za-z0-9]+/).filter(Boolean);
   const operationId = operation.operationId ?? method + words.map((w) => w[0]!.toUpperCase() + w.slice(1)).join('');
   // Every signed-in request counts against its user's limit (server/auth.ts).
-  const limited = Array.isArray(operation.security) && operation.security.length > 0 && !operation.responses?.['429'];
+  const limited = Array.isArray(operation.security) && operation.security.some((s) => 'bearer' in (s as object)) && !operation.responses?.['429'];
   return { ...operation, operationId, ...(limited ? { responses: { ...operation.responses, 429: tooManyRequests } } : {}) };
 }
 

@@ -10,6 +10,7 @@ import { bootstrapUsers } from './bootstrap.ts';
 import { ConfigError, loadConfig, type Config } from './config.ts';
 import { connectDatabase, type Database } from './db.ts';
 import { createLogger } from './logger.ts';
+import { listenMetrics } from './metrics.ts';
 
 export type Service = { config: Config; url: string | undefined; stop: () => Promise<void> };
 
@@ -31,8 +32,14 @@ export async function runService(parts: { api: boolean; worker: boolean }): Prom
 
   let worker: Worker | undefined;
   let server: Server | undefined;
+  let metrics: Server | undefined;
   let url: string | undefined;
   try {
+    metrics = await listenMetrics(config);
+    if (metrics) {
+      const address = metrics.address();
+      say(`Metrics (Prometheus): http://${config.host}:${typeof address === 'object' && address ? address.port : config.metrics.port}/metrics`);
+    }
     // A database from before the report rows gets them now (once; later starts find nothing to do).
     const backfilled = await backfillReportRows(CustomerModel);
     if (backfilled) logger.info({ customers: backfilled }, 'report rows made');
@@ -53,11 +60,12 @@ export async function runService(parts: { api: boolean; worker: boolean }): Prom
       printBanner(url, created, database);
     }
   } catch (err) {
+    metrics?.close();
     await database.close();
     throw err;
   }
 
-  const stop = shutdownSequence({ config, logger, server, worker, database });
+  const stop = shutdownSequence({ config, logger, server, worker, database, metrics });
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
       logger.info({ signal }, 'shutting down');
@@ -78,7 +86,7 @@ function listen(config: Config, logger: Logger): Promise<Server> {
 }
 
 // Order matters: stop taking requests, let running jobs finish, then close the database they use.
-function shutdownSequence(s: { config: Config; logger: Logger; server?: Server | undefined; worker?: Worker | undefined; database: Database }) {
+function shutdownSequence(s: { config: Config; logger: Logger; server?: Server | undefined; worker?: Worker | undefined; database: Database; metrics?: Server | undefined }) {
   let stopping: Promise<void> | undefined;
   return () => (stopping ??= (async () => {
     const force = setTimeout(() => {
@@ -91,6 +99,7 @@ function shutdownSequence(s: { config: Config; logger: Logger; server?: Server |
       await closed;
     }
     await s.worker?.drain(s.config.shutdownTimeoutMs);
+    s.metrics?.close();
     await s.database.close();
     clearTimeout(force);
     s.logger.info('stopped');

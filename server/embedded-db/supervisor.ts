@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { MongoClient } from 'mongodb';
+import { engineRestarts } from '../metrics.ts';
 
 /** How long the engine may be silent while starting. */
 const START_SILENCE_MS = 30_000;
@@ -39,6 +40,7 @@ export async function superviseEngine(
     const startedAt = Date.now();
     engine.child.once('exit', (code, signal) => {
       if (stopping) return;
+      engineRestarts.inc();
       // Exit code or signal only: the engine's own output may hold a PostgreSQL URL with its password.
       opts.warn(`embedded-db: the engine (pid ${engine.child.pid}) exited (${signal ?? `code ${code}`}); `
         + `restarting it on ${address} in ${nextDelay(Date.now() - startedAt)} ms`);
