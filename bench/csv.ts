@@ -8,12 +8,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ChangeModel } from '../models/change.ts';
 import { CustomerModel } from '../models/customer.ts';
+import { CustomerImportModel } from '../models/customer-import-job.ts';
 import { UserModel, hashPassword } from '../models/user.ts';
 import { createApp } from '../server/app.ts';
 import { signAccessToken } from '../server/auth.ts';
 import { loadConfig } from '../server/config.ts';
 import { connectDatabase } from '../server/db.ts';
 import { createLogger } from '../server/logger.ts';
+import { runDueImports } from '../usecases/customer-import-run.ts';
 
 const total = Number(process.argv[2] ?? 10_000);
 const dataDir = mkdtempSync(path.join(tmpdir(), 'bench-csv-'));
@@ -80,8 +82,14 @@ try {
   const importFile = async (label: string, text: string, query = '') => {
     const [ms, body] = await time(async () => {
       const res = await send(`${base}/import${query}`, { method: 'POST', headers: { authorization: bearer(), 'content-type': 'text/csv' }, body: text });
-      if (res.status !== 200) throw new Error(`${res.status} ${res.text.slice(0, 500)}`);
-      return JSON.parse(res.text) as Record<string, unknown>;
+      if (res.status !== 200 && res.status !== 202) throw new Error(`${res.status} ${res.text.slice(0, 500)}`);
+      const answer = JSON.parse(res.text) as Record<string, unknown>;
+      if (res.status === 200) return answer;
+      // A large file goes to the worker: run it here, as the worker beside the API would, and time it to its end.
+      await runDueImports();
+      const done = await CustomerImportModel.findById(answer.id).lean();
+      if (done?.state !== 'done') throw new Error(`import ${String(answer.id)} ended ${done?.state}: ${done?.error}`);
+      return done.summary as Record<string, unknown>;
     });
     console.log(`${label.padEnd(44)} ${seconds(ms).padStart(9)}   created ${body.created}, updated ${body.updated}, unchanged ${body.unchanged}`);
   };

@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../server/config.ts';
 import { jobDuration, jobLag, jobRuns } from '../server/metrics.ts';
 import * as approvalsNotify from './approvals-notify.ts';
+import * as customersImport from './customers-import.ts';
 import * as heartbeat from './heartbeat.ts';
 import * as mailSend from './mail-send.ts';
 import * as notificationsDeliver from './notifications-deliver.ts';
@@ -72,6 +73,7 @@ export async function startWorker(config: Config, log: Logger): Promise<Worker> 
   visitsFollowUp.define(agenda, config);
   notificationsDeliver.define(agenda, config);
   approvalsNotify.define(agenda);
+  customersImport.define(agenda);
   mailSend.define(agenda, config);
   reports.define(agenda);
   sweep.define(agenda);
@@ -88,11 +90,12 @@ export async function startWorker(config: Config, log: Logger): Promise<Worker> 
   await visitsFollowUp.schedule(agenda);
   await notificationsDeliver.schedule(agenda);
   await approvalsNotify.schedule(agenda);
+  await customersImport.schedule(agenda);
   await mailSend.schedule(agenda, config);
   await reports.schedule(agenda);
   await sweep.schedule(agenda);
   // A fresh worker does not wait for the next hour to plan visits and send what is due: each run is idempotent.
-  for (const job of [visitsPlan.name, visitsRemind.name, visitsEscalate.name, visitsFollowUp.name]) await agenda.now(job, {});
+  for (const job of [visitsPlan.name, visitsRemind.name, visitsEscalate.name, visitsFollowUp.name, customersImport.name]) await agenda.now(job, {});
   // Said once here (and in /readyz), never as an error per reminder.
   if (!config.mail) log.info('e-mail is off: SMTP_URL is not set, so notifications reach the feed, webhooks and calendars only');
   log.info({ worker: workerName, mail: config.mail ? 'on' : 'off' }, 'job worker started');

@@ -3,7 +3,11 @@ import { pipeline } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
 import express, { Router, type RequestHandler } from 'express';
 import Joi from 'joi';
+import { Types } from 'mongoose';
+import { enqueue } from '../jobs/queue.ts';
+import { name as importJob } from '../jobs/customers-import.ts';
 import { csvColumns, customersByName, exportRecords } from '../models/customer-csv.ts';
+import { CustomerImportFileModel, CustomerImportModel, INLINE_IMPORT_ROWS, MAX_IMPORT_ROWS, importJson } from '../models/customer-import-job.ts';
 import { customerFilter } from '../models/customer-query.ts';
 import { customerFilterKeys } from '../schemas/customer-input.ts';
 import { authenticate, authorize, currentUser } from '../server/auth.ts';
@@ -44,7 +48,22 @@ export function customersCsvRouter(config: Config): Router {
 
   router.post('/import', auth, authorize('admin', 'manager'), requireCsv, express.text({ type: 'text/csv', limit: '5mb' }), async (req, res) => {
     const { dryRun } = parse(importSchema, req.query);
-    const { issues, rows, summary, notWritten } = await importCustomers(currentUser(req), typeof req.body === 'string' ? req.body : '', { dryRun });
+    const text = typeof req.body === 'string' ? req.body : '';
+    const lines = dataLines(text);
+    if (lines > MAX_IMPORT_ROWS) {
+      throw new HttpError(413, 'Payload too large', `An import takes at most ${MAX_IMPORT_ROWS.toLocaleString('en')} rows; this file has ${lines.toLocaleString('en')}. Split it.`);
+    }
+    // A large file (or any, on `Prefer: respond-async`) goes to the worker: the answer says where to follow it.
+    if (lines > INLINE_IMPORT_ROWS || /\brespond-async\b/.test(req.get('prefer') ?? '')) {
+      // The file first: a record without its file is never queued.
+      const id = new Types.ObjectId();
+      await CustomerImportFileModel.create({ _id: id, text });
+      const job = await CustomerImportModel.create({ _id: id, userId: currentUser(req).id, dryRun, rows: lines, createdAt: new Date() });
+      await enqueue(config, importJob, {});
+      res.status(202).location(`/api/v1/imports/${job.id}`).json(importJson(job.toObject()));
+      return;
+    }
+    const { issues, rows, summary, notWritten } = await importCustomers(currentUser(req), text, { dryRun });
     if (issues.length) {
       throw new HttpError(400, 'Validation failed', `The file has ${issues.length} problem(s); nothing was written.`, { errors: issues });
     }
@@ -59,4 +78,17 @@ export function customersCsvRouter(config: Config): Router {
   });
 
   return router;
+}
+
+/** Data lines of a CSV text (not counting the header or empty lines): the row count, or more where a quoted cell spans lines. */
+function dataLines(text: string): number {
+  let lines = 0;
+  let start = 0;
+  for (let end = text.indexOf('\n'); ; end = text.indexOf('\n', start)) {
+    const line = text.slice(start, end === -1 ? undefined : end);
+    if (line.trim()) lines += 1;
+    if (end === -1) break;
+    start = end + 1;
+  }
+  return Math.max(0, lines - 1);
 }

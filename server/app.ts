@@ -18,6 +18,7 @@ import { timelineRouter } from '../routes/timeline.ts';
 import { docsRouter } from '../routes/docs.ts';
 import { emailsRouter } from '../routes/emails.ts';
 import { healthRouter } from '../routes/health.ts';
+import { importsRouter } from '../routes/imports.ts';
 import { meRouter } from '../routes/me.ts';
 import { usersRouter } from '../routes/users.ts';
 import { visitsRouter } from '../routes/visits.ts';
@@ -37,6 +38,7 @@ export function mountedRouters(config: Config): Array<[string, Router]> {
     ['/api/v1/users', usersRouter(config)],
     // Before the customers router (which authenticates everything under it), with authentication per route.
     ['/api/v1/customers', customersCsvRouter(config)],
+    ['/api/v1/imports', importsRouter(config)],
     ['/api/v1/customers', timelineRouter(config)],
     ['/api/v1/customers', customersRouter(config)],
     // Contacts and projects live under /customers/:id/... and at their own /contacts/:id and /projects/:id.

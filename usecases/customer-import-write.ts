@@ -24,8 +24,13 @@ export type ImportRow = {
  * such a race are skipped and named (a new child of a skipped new parent too); the rows before and after them stay
  * written, and importing the file again is harmless. Answers the codes of the rows not written.
  */
-export async function writeImport(user: AuthUser, rows: ImportRow[]): Promise<string[]> {
+export async function writeImport(user: AuthUser, rows: ImportRow[], onWritten?: (rows: number) => Promise<void>): Promise<string[]> {
   const policy = await currentPolicy();
+  let done = 0;
+  const wrote = async (count: number) => {
+    done += count;
+    await onWritten?.(done);
+  };
   const notCreated = new Set<string>();
   const notWritten: string[] = [];
   for (const level of parentsFirst(rows.filter((r) => r.action !== 'unchanged'))) {
@@ -37,6 +42,7 @@ export async function writeImport(user: AuthUser, rows: ImportRow[]): Promise<st
       const chunk = creates.slice(i, i + INSERT_CHUNK);
       for (const row of await insertNew(chunk, policy)) lost.add(row);
       await recordImported(user, chunk.filter((r) => !lost.has(r)));
+      await wrote(chunk.length);
     }
     for (let i = 0; i < updates.length; i += BULK_CHUNK) {
       const chunk = updates.slice(i, i + BULK_CHUNK);
@@ -47,6 +53,7 @@ export async function writeImport(user: AuthUser, rows: ImportRow[]): Promise<st
       await reassignOpenVisits(written.filter((r) => 'ownerId' in r.set || 'accountTeam' in r.set).map((r) => ({
         _id: r.id, ownerId: (r.set.ownerId ?? r.stored!.ownerId) as Types.ObjectId, accountTeam: (r.set.accountTeam ?? r.stored!.accountTeam) as Types.ObjectId[],
       })));
+      await wrote(chunk.length);
     }
     for (const row of level) {
       if (!lost.has(row)) continue;

@@ -21,13 +21,25 @@ export type ImportOutcome = {
   notWritten: string[];
 };
 
+/** Where a long import has got to, for its import record (usecases/customer-import-run.ts). */
+export type ImportProgress = {
+  checked?: (rows: number) => Promise<void>;
+  writing?: () => Promise<void>;
+  written?: (rows: number) => Promise<void>;
+};
+
+/** Rows checked between two turns of the event loop (and two progress reports). */
+const CHECK_SLICE = 500;
+const turn = () => new Promise((resolve) => setImmediate(resolve));
+
 /** Checks the file and, unless it has problems or this is a dry run, writes it and scores what it wrote. */
-export async function importCustomers(user: AuthUser, text: string, { dryRun }: { dryRun: boolean }): Promise<ImportOutcome> {
-  const { rows, issues } = await checkImport(user, text);
+export async function importCustomers(user: AuthUser, text: string, { dryRun, progress = {} }: { dryRun: boolean; progress?: ImportProgress }): Promise<ImportOutcome> {
+  const { rows, issues } = await checkImport(user, text, progress);
   const count = (action: ImportRow['action']) => rows.filter((r) => r.action === action).length;
   const summary = { created: count('created'), updated: count('updated'), unchanged: count('unchanged') };
   if (issues.length || dryRun) return { issues, rows, summary, notWritten: [] };
-  const notWritten = await writeImport(user, rows);
+  await progress.writing?.();
+  const notWritten = await writeImport(user, rows, progress.written);
   const skipped = new Set(notWritten);
   // Imported tier inputs are scored at once, like edits through the API (new customers were created classified).
   const updated = rows.filter((r) => r.action === 'updated' && !skipped.has(r.code)).map((r) => r.id);
@@ -42,11 +54,13 @@ type Lookups = { stored: Map<string, StoredCustomer>; people: Map<string, { id: 
  * Checks every row of the file and plans its write; writes nothing. What exists is read once for the whole file (the
  * customers by code, the people by e-mail), never per row.
  */
-async function checkImport(user: AuthUser, text: string): Promise<{ rows: ImportRow[]; issues: CsvIssue[] }> {
-  const { rows, issues } = readCsv(text);
+async function checkImport(user: AuthUser, text: string, progress: ImportProgress): Promise<{ rows: ImportRow[]; issues: CsvIssue[] }> {
+  const { rows, issues } = await readCsv(text);
   const valid: ValidRow[] = [];
   const lineOfCode = new Map<string, number>();
+  let seenRows = 0;
   for (const { line, cells } of rows) {
+    if (++seenRows % CHECK_SLICE === 0) await turn();
     const request = rowRequest(cells);
     let value: CustomerInput;
     try {
@@ -69,13 +83,18 @@ async function checkImport(user: AuthUser, text: string): Promise<{ rows: Import
   // New customers get their ids now, so a row can name as parent a customer that is new in the same file.
   const idOfCode = new Map(valid.map((v) => [v.value.code, String(stored.get(v.value.code)?._id ?? new Types.ObjectId())]));
   const checked: ImportRow[] = [];
-  for (const row of valid) {
+  for (const [i, row] of valid.entries()) {
+    if (i % CHECK_SLICE === 0) {
+      await progress.checked?.(i);
+      await turn();
+    }
     const outcome = checkRow(user, row, { stored, people, idOfCode });
     if (Array.isArray(outcome)) issues.push(...outcome);
     else checked.push(outcome);
   }
   const parentChanged = new Set(checked.filter((r) => (r.action === 'created' ? r.parentId : 'parentId' in r.set)).map((r) => r.id));
   issues.push(...await cycleIssues(checked, parentChanged));
+  await progress.checked?.(rows.length);
   return { rows: checked, issues: issues.sort((a, b) => a.line - b.line) };
 }
 
