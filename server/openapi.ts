@@ -20,7 +20,9 @@ const base = {
     title: 'Key Account Relationship Service',
     version: '0.1.0',
     description: 'Customers kept apart from projects, S/A/B/C tiers, company and personal profiles, satisfaction revisits. '
-      + 'Every error is RFC 9457 application/problem+json.',
+      + 'Every error is RFC 9457 application/problem+json. '
+      + 'For REST clients: [the Postman collection](/api/postman.json) (Postman, Bruno, Insomnia; sign-in done for you, '
+      + 'with an account manager walk-through).',
     license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' },
   },
   servers: [{ url: '/' }],
@@ -159,6 +161,13 @@ const base = {
         },
       },
     },
+    '/api/postman.json': {
+      get: {
+        tags: ['operations'], summary: 'This API as a Postman collection (v2.1), with sign-in done for you and an account manager walk-through',
+        description: 'Import it in Postman, Bruno or Insomnia, set the collection variables `baseUrl`, `email` and `password`, and run the folder "Account manager walk-through"; `newman run` takes it too.',
+        responses: { 200: { description: 'Postman collection v2.1', content: json({ type: 'object' }) } },
+      },
+    },
     '/api/openapi.json': {
       get: { tags: ['operations'], summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1', content: json({ type: 'object' }) } } },
     },
@@ -260,7 +269,7 @@ const tooManyRequests = {
 /** The operations anyone may call: they take no bearer token (the calendar feed carries its own token in its URL). */
 const publicOperations = new Set([
   'post /api/v1/auth/login', 'post /api/v1/auth/refresh', 'post /api/v1/auth/logout', 'get /api/v1/calendar/{file}',
-  'get /healthz', 'get /readyz', 'get /api/openapi.json', 'get /docs',
+  'get /healthz', 'get /readyz', 'get /api/openapi.json', 'get /api/postman.json', 'get /docs',
 ]);
 
 /**

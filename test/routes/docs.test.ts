@@ -40,6 +40,26 @@ describe('GET /api/openapi.json', () => {
   });
 });
 
+describe('GET /api/postman.json', () => {
+  it('is every documented operation as a Postman request, with sign-in done for the user and the walk-through first', async function () {
+    this.timeout(30_000);
+    const res = await api().get('/api/postman.json').expect(200);
+    const collection = res.body as { info: { schema: string }; item: Array<{ name: string; item?: unknown[] }>; variable: Array<{ key: string }>; event: Array<{ listen: string; script: { exec: string[] } }> };
+    expect(collection.info.schema).to.match(/collection\/v2\.1\.0/);
+    expect(collection.variable.map((v) => v.key)).to.include.members(['baseUrl', 'email', 'password', 'accessToken']);
+    expect(collection.event.find((e) => e.listen === 'prerequest')!.script.exec.join('\n')).to.include('/api/v1/auth/login');
+    expect(collection.item[0]!.name).to.equal('Account manager walk-through');
+    expect(JSON.stringify(collection)).to.not.include('{{bearerToken}}');
+    const requests = (items: unknown[]): Array<{ method: string }> => items.flatMap((i) => {
+      const item = i as { item?: unknown[]; request?: { method: string } };
+      return item.item ? requests(item.item) : item.request ? [item.request] : [];
+    });
+    const doc = (await api().get('/api/openapi.json')).body as { paths: Record<string, Record<string, unknown>> };
+    const operations = Object.values(doc.paths).flatMap((item) => Object.keys(item).filter((k) => k !== 'parameters')).length;
+    expect(requests(collection.item.slice(1))).to.have.length(operations);
+  });
+});
+
 describe('GET /docs', () => {
   it('serves the documentation page and its assets from this server', async () => {
     expect((await api().get('/docs').expect(301)).headers.location).to.equal('/docs/');
