@@ -1,31 +1,16 @@
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { run, stop, type Running } from './processes.ts';
+import { liveServices, signInAt } from './processes.ts';
 
 // The issue's scenario on a real service (`npm start`: API, worker and engine in one process): a dry run of a
 // 100,000-row file, while /healthz is asked again and again. The API must go on answering while the worker checks.
 
 describe('a 100,000-row import while the API answers', function () {
   this.timeout(300_000);
-  let service: Running | undefined;
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'key-accounts-import-load-'));
-  after(async () => {
-    if (service) await stop(service);
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  const startService = liveServices('import-load');
 
   it('answers 202 at once, checks in the worker, and keeps answering /healthz meanwhile', async () => {
-    service = run('server/start.ts', {
-      DATA_DIR: path.join(dataDir, 'data'), JWT_SECRET: 'a-secret-that-is-long-enough-for-hs256-0123456789',
-      ADMIN_EMAIL: 'root@example.org', ADMIN_PASSWORD: 'first admin password', WORKER_HEARTBEAT_SECONDS: '1',
-    });
-    const url = (await service.waitFor(/listening on (http:\/\/\S+)/))[1]!;
-    const login = await fetch(`${url}/api/v1/auth/login`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'root@example.org', password: 'first admin password' }),
-    });
-    const auth = { authorization: `Bearer ${((await login.json()) as { accessToken: string }).accessToken}` };
+    const { url } = await startService();
+    const auth = { authorization: `Bearer ${await signInAt(url)}` };
     const lines = ['code,name,tags,company.industry', ...Array.from({ length: 100_000 }, (_, i) => `LOAD-${i},Load Customer ${i},t${i % 9},Energy`)];
 
     const posted = await fetch(`${url}/api/v1/customers/import?dryRun=true`, { method: 'POST', headers: { ...auth, 'content-type': 'text/csv' }, body: lines.join('\n') });

@@ -1,8 +1,5 @@
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { childProcesses, run, stop, until, type Running } from './processes.ts';
+import { childProcesses, liveServices, until } from './processes.ts';
 
 // METRICS_PORT in a real process running the API, the worker and the embedded engine: job runs, their duration and
 // lag, and a restart of the engine after it was killed, as a Prometheus scraper sees them.
@@ -11,20 +8,11 @@ const sample = (text: string, line: string) => Number(text.split('\n').find((l) 
 
 describe('metrics of a running service (METRICS_PORT)', function () {
   this.timeout(120_000);
-  let service: Running | undefined;
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'key-accounts-metrics-'));
-  after(async () => {
-    if (service) await stop(service);
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  const startService = liveServices('metrics');
 
   it('serves job runs, durations and lag, and counts an engine restart', async () => {
-    service = run('server/start.ts', {
-      DATA_DIR: path.join(dataDir, 'data'), JWT_SECRET: 'a-secret-that-is-long-enough-for-hs256-0123456789',
-      ADMIN_EMAIL: 'root@example.org', ADMIN_PASSWORD: 'first admin password', WORKER_HEARTBEAT_SECONDS: '1', METRICS_PORT: '0',
-    });
+    const { service } = await startService({ METRICS_PORT: '0' });
     const metricsUrl = (await service.waitFor(/Metrics \(Prometheus\): (http:\/\/\S+)/))[1]!;
-    await service.waitFor(/listening on (http:\/\/\S+)/);
     const scrape = async () => (await fetch(metricsUrl)).text();
     // The worker runs visits.plan as it starts, and beats every second.
     // (a run is counted when it succeeds, and timed when it completes, just after)

@@ -1,32 +1,20 @@
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import newman, { type NewmanRunSummary } from 'newman';
-import { run, stop, type Running } from './processes.ts';
+import { liveServices, signInAt } from './processes.ts';
 
 // The Postman collection the service serves, run by newman against a live service as a REST client would: the
 // account manager walk-through, from sign-in to a completed visit, with nothing set but baseUrl, email and password.
 
 describe('the Postman collection, run by newman', function () {
   this.timeout(180_000);
-  let service: Running | undefined;
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'key-accounts-postman-'));
-  after(async () => {
-    if (service) await stop(service);
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  const startService = liveServices('postman');
 
   it("walks an account manager's day: sign in, customer, contact, project, tier, visit planned and completed", async () => {
-    service = run('server/start.ts', {
-      DATA_DIR: path.join(dataDir, 'data'), JWT_SECRET: 'a-secret-that-is-long-enough-for-hs256-0123456789',
-      ADMIN_EMAIL: 'root@example.org', ADMIN_PASSWORD: 'first admin password', WORKER_HEARTBEAT_SECONDS: '1',
-    });
-    const url = (await service.waitFor(/listening on (http:\/\/\S+)/))[1]!;
+    const { url } = await startService();
     const post = (route: string, body: object, token?: string) => fetch(`${url}${route}`, {
       method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body),
     });
-    const admin = ((await (await post('/api/v1/auth/login', { email: 'root@example.org', password: 'first admin password' })).json()) as { accessToken: string }).accessToken;
+    const admin = await signInAt(url);
     const manager = { email: 'ingrid.manager@example.org', password: 'a long enough password' };
     expect((await post('/api/v1/users', { ...manager, name: 'Ingrid Manager', role: 'manager', team: 'Nordics' }, admin)).status).to.equal(201);
 
@@ -46,7 +34,7 @@ describe('the Postman collection, run by newman', function () {
     // What the walk-through stored, read back as the manager: the visit completed, with its improvement action.
     const answer = (i: number) => JSON.parse(String((summary.run.executions[i]!.response as unknown as { stream: Buffer }).stream)) as Record<string, string>;
     const [created, visit] = [answer(1), answer(5)];
-    const token = ((await (await post('/api/v1/auth/login', manager)).json()) as { accessToken: string }).accessToken;
+    const token = await signInAt(url, manager);
     const get = async (route: string) => (await fetch(`${url}${route}`, { headers: { authorization: `Bearer ${token}` } })).json() as Promise<Record<string, unknown>>;
     expect(await get(`/api/v1/visits/${visit.id}`)).to.include({ status: 'completed', satisfaction: 4, recommend: 9 });
     const customer = await get(`/api/v1/customers/${created.id}`);

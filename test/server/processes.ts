@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { projectRoot } from '../../server/embedded-db/engine.ts';
 
@@ -73,4 +74,37 @@ export function childProcesses(pid: number, name: string): number[] {
     }
   }
   return found;
+}
+
+/** The first admin every service started by `liveServices` has (from ADMIN_EMAIL and ADMIN_PASSWORD). */
+export const firstAdmin = { email: 'root@example.org', password: 'first admin password' };
+
+/**
+ * For a suite: starts `server/start.ts` (API, worker and embedded engine in one process, as `npm start`) in a fresh
+ * data folder with a first admin and a one-second heartbeat, answers it with its URL and the lines it printed, and
+ * stops every service it started and removes their folders after the suite.
+ */
+export function liveServices(label: string) {
+  const root = mkdtempSync(path.join(tmpdir(), `key-accounts-${label}-`));
+  const started: Running[] = [];
+  after(async () => {
+    for (const service of started) await stop(service);
+    rmSync(root, { recursive: true, force: true });
+  });
+  return async (env: Record<string, string | undefined> = {}) => {
+    const service = run('server/start.ts', {
+      DATA_DIR: path.join(root, `data-${started.length}`), JWT_SECRET: 'a-secret-that-is-long-enough-for-hs256-0123456789',
+      ADMIN_EMAIL: firstAdmin.email, ADMIN_PASSWORD: firstAdmin.password, WORKER_HEARTBEAT_SECONDS: '1', ...env,
+    });
+    started.push(service);
+    const url = (await service.waitFor(/listening on (http:\/\/\S+)/))[1]!;
+    return { service, url };
+  };
+}
+
+/** Signs in at a running service; answers the access token. */
+export async function signInAt(url: string, credentials: { email: string; password: string } = firstAdmin): Promise<string> {
+  const res = await fetch(`${url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(credentials) });
+  if (res.status !== 200) throw new Error(`sign-in as ${credentials.email}: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { accessToken: string }).accessToken;
 }
