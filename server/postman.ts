@@ -95,7 +95,9 @@ const walkThrough: Item = {
 function convert(): Promise<Collection> {
   return new Promise((resolve, reject) => {
     convertV2(
-      { type: 'json', data: openapiDocument as never },
+      // A copy: the converter changes the schemas it is given in place (it turned the served document's
+      // `oneOf: [TierApproval, null]` into a bare object schema until this copy).
+      { type: 'json', data: structuredClone(openapiDocument) as never },
       { folderStrategy: 'Tags', parametersResolution: 'Example', enableOptionalParameters: false } as never,
       (err, result) => {
         const made = result as { result: boolean; reason?: string; output: Array<{ data: Collection }> } | undefined;
