@@ -1,6 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { Schema, Types, model, type InferSchemaType } from 'mongoose';
 import { isDuplicateKeyError } from './db-compat.ts';
+import { endSession } from './user.ts';
 
 const refreshTokenSchema = new Schema(
   {
@@ -22,8 +23,7 @@ const refreshTokenSchema = new Schema(
 refreshTokenSchema.index({ tokenHash: 1 }, { unique: true });
 // One child per token (see parentKey).
 refreshTokenSchema.index({ parentKey: 1 }, { unique: true });
-// Reuse revokes a family; every request asks whether its session's family was revoked (a long session has thousands
-// of rotated tokens: the index answers without reading them).
+// Reuse revokes a family (a long session has thousands of rotated tokens: the index finds the live ones).
 refreshTokenSchema.index({ familyId: 1, revokedAt: 1 });
 // Deactivating a user revokes all of their tokens.
 refreshTokenSchema.index({ userId: 1 });
@@ -74,7 +74,11 @@ export async function rotateRefreshToken(token: string, ttlDays: number): Promis
   return { ok: true, userId: current.userId, token: next, familyId: current.familyId };
 }
 
+/** Revokes every token of the family and ends its session (its access tokens are refused from the next request). */
 export async function revokeFamily(familyId: string): Promise<void> {
+  // The session first: should the process stop in between, a refresh still works but its access tokens do not.
+  const member = await RefreshTokenModel.findOne({ familyId }, { userId: 1 }).lean();
+  if (member) await endSession(member.userId, familyId);
   await RefreshTokenModel.updateMany({ familyId, revokedAt: null }, { $set: { revokedAt: new Date() } });
 }
 
@@ -82,14 +86,6 @@ export async function revokeFamily(familyId: string): Promise<void> {
 export async function revokeRefreshToken(token: string): Promise<void> {
   const found = await RefreshTokenModel.findOne({ tokenHash: hashOf(token) }, { familyId: 1 }).lean();
   if (found) await revokeFamily(found.familyId);
-}
-
-/**
- * Whether the session (a refresh family) has ended: signed out, or revoked when one of its tokens was used twice.
- * Its access tokens are refused from then on, not only once they expire.
- */
-export async function sessionEnded(familyId: string): Promise<boolean> {
-  return (await RefreshTokenModel.exists({ familyId, revokedAt: { $gte: new Date(0) } })) !== null;
 }
 
 export async function revokeAllForUser(userId: Types.ObjectId | string): Promise<void> {

@@ -22,8 +22,12 @@ const userSchema = new Schema(
     calendarTokenHash: { type: String, default: null },
     // What the user chose of models/preferences.ts (language, time zone, digest hour, channels per kind); defaults apply to the rest.
     preferences: { type: Schema.Types.Mixed, default: null },
+    // Sessions (refresh families) signed out within the last day, so their access tokens (at most a day long) are
+    // refused at once; read with the user on every request, so this costs no query of its own.
+    endedSessions: { type: [new Schema({ sid: String, until: Date }, { _id: false })], default: [] },
+    sessionsVersion: { type: Number, default: 0 },
   },
-  { timestamps: true, toJSON: jsonOptions(['passwordHash', 'calendarTokenHash', 'preferences']) },
+  { timestamps: true, toJSON: jsonOptions(['passwordHash', 'calendarTokenHash', 'preferences', 'endedSessions', 'sessionsVersion']) },
 );
 
 // Login looks a user up by address.
@@ -71,6 +75,35 @@ export async function activeUserIds(ids: readonly string[]): Promise<Set<string>
   const found = await UserModel.find({ _id: { $in: ids }, active: true }, { _id: 1 }).lean();
   return new Set(found.map((u) => String(u._id)));
 }
+
+// --- sessions ------------------------------------------------------------------------------------------------------
+
+/** Longer than any access token lives (ACCESS_TOKEN_TTL_SECONDS is at most a day). */
+const ENDED_SESSION_KEPT_MS = 24 * 60 * 60_000 + 60_000;
+
+/**
+ * Marks the user's session ended, so its access tokens are refused from the next request; entries older than any
+ * access token are dropped on the way. Conditional on the list's version read (FerretDB 1.24 has no conditional
+ * $pull), so two sign-outs at once both hold.
+ */
+export async function endSession(userId: unknown, sessionId: string, now = Date.now()): Promise<void> {
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const user = await UserModel.findById(userId, { endedSessions: 1, sessionsVersion: 1 }).lean();
+    if (!user) return;
+    const kept = (user.endedSessions ?? []).filter((s) => s.until && s.until.getTime() > now && s.sid !== sessionId);
+    const { matchedCount } = await UserModel.updateOne(
+      { _id: user._id, sessionsVersion: user.sessionsVersion ?? 0 },
+      { $set: { endedSessions: [...kept, { sid: sessionId, until: new Date(now + ENDED_SESSION_KEPT_MS) }] }, $inc: { sessionsVersion: 1 } },
+      { timestamps: false },
+    );
+    if (matchedCount === 1) return;
+  }
+  throw new Error('the account kept changing while a session was signed out');
+}
+
+/** Whether the user's session was signed out (or revoked) within the life of its access tokens. */
+export const sessionEnded = (user: { endedSessions?: Array<{ sid?: string | null; until?: Date | null }> | null }, sessionId: string, now = Date.now()) =>
+  (user.endedSessions ?? []).some((s) => s.sid === sessionId && s.until !== null && s.until !== undefined && s.until.getTime() > now);
 
 // --- calendar feed tokens ------------------------------------------------------------------------------------------
 

@@ -3,8 +3,7 @@ import type { Request, RequestHandler } from 'express';
 import jwt from 'jsonwebtoken';
 import { isValidObjectId } from 'mongoose';
 import { CustomerModel, canChange, canRead, type CustomerDocument } from '../models/customer.ts';
-import { sessionEnded } from '../models/refresh-token.ts';
-import { UserModel, type AuthUser, type Role } from '../models/user.ts';
+import { UserModel, sessionEnded, type AuthUser, type Role } from '../models/user.ts';
 import type { Config } from './config.ts';
 import { HttpError } from './errors.ts';
 import { rateLimited } from './metrics.ts';
@@ -73,13 +72,10 @@ export function authenticate(config: Config): RequestHandler {
       throw unauthenticated(expired ? 'The access token has expired; refresh it.' : 'The access token is invalid.');
     }
     if (!subject || !isValidObjectId(subject)) throw unauthenticated('The access token is invalid.');
-    // Side by side: the account (a deactivated one is refused at once) and the session (signed out: refused at once).
-    const [user, ended] = await Promise.all([
-      UserModel.findById(subject, { email: 1, name: 1, role: 1, team: 1, active: 1 }).lean(),
-      session ? sessionEnded(session) : false,
-    ]);
+    // The account (a deactivated one is refused at once) with its sessions signed out lately (refused at once too).
+    const user = await UserModel.findById(subject, { email: 1, name: 1, role: 1, team: 1, active: 1, endedSessions: 1 }).lean();
     if (!user || !user.active) throw unauthenticated('The account is not active.');
-    if (ended) throw unauthenticated('This session was signed out; sign in again.');
+    if (session && sessionEnded(user, session)) throw unauthenticated('This session was signed out; sign in again.');
     if (limiter) {
       const hit = limiter.hit(subject);
       const headers = { 'RateLimit-Policy': policy, RateLimit: `"per-user";r=${hit.remaining};t=${hit.resetSeconds}` };

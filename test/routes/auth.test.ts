@@ -206,6 +206,15 @@ describe('sessions', () => {
     await me(phone.accessToken).expect(200);
   });
 
+  it("ends every session signed out at the same moment (the list of ended sessions loses none)", async () => {
+    const user = await createUser();
+    const logins = await Promise.all(Array.from({ length: 6 }, () => login(user)));
+    await Promise.all(logins.map((l) => api().post('/api/v1/auth/logout').send({ refreshToken: l.refreshToken }).expect(204)));
+    for (const l of logins) expectProblem(await me(l.accessToken), 401);
+    expect((await UserModel.findById(user.id).lean())!.endedSessions).to.have.length(6);
+    await me((await login(user)).accessToken).expect(200); // a new sign-in works
+  });
+
   it('ends every access token of a login whose refresh token was replayed', async () => {
     const user = await createUser();
     const first = await login(user);
