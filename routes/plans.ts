@@ -13,7 +13,7 @@ import { authenticate, currentUser, customerFor, customerRecordFor, type AuthUse
 import type { Config } from '../server/config.ts';
 import { HttpError, invalidFields, type FieldError } from '../server/errors.ts';
 import { applyToLatest, etagOf, staleError } from '../server/etag.ts';
-import { decodeCursor, toPage } from '../server/paging.ts';
+import { decodeCursor, idsBefore, toPage } from '../server/paging.ts';
 import { idParam, parse } from '../server/validate.ts';
 import {
   copySchema, createSchema, customerPageSchema, listSchema, patchSchema, type Content, type Given,
@@ -88,10 +88,6 @@ const samePeriodBefore = (cursor?: string) => {
   const after = decodeCursor(cursor, (p) => typeof p.period === 'string' && /^\d{4}(-Q[1-4])?$/.test(p.period));
   return after ? { period: { $lt: after.period as string } } : {};
 };
-const idBefore = (cursor?: string) => {
-  const after = decodeCursor(cursor, (p) => typeof p.id === 'string' && /^[0-9a-f]{24}$/.test(p.id));
-  return after ? { _id: { $lt: new Types.ObjectId(after.id as string) } } : {};
-};
 
 // Shares its mount point with other routers, so authentication is attached per route, not with router.use.
 export function plansRouter(config: Config): Router {
@@ -125,7 +121,7 @@ export function plansRouter(config: Config): Router {
   router.get('/plans', auth, async (req, res) => {
     const user = currentUser(req);
     const input = parse(listSchema, req.query);
-    const filter: Record<string, unknown> = { ...idBefore(input.cursor) };
+    const filter: Record<string, unknown> = { ...idsBefore(input.cursor) };
     if (input.customerId) filter.customerId = new Types.ObjectId(input.customerId);
     if (input.period) filter.period = input.period;
     if (input.status) filter.status = input.status;

@@ -14,7 +14,7 @@ import { authenticate, currentUser, customerFor, type AuthUser, customerRecordFo
 import type { Config } from '../server/config.ts';
 import { HttpError, type FieldError } from '../server/errors.ts';
 import { applyToLatest, etagOf, ifMatchVersion, staleError } from '../server/etag.ts';
-import { decodeCursor, pageKeys, toPage } from '../server/paging.ts';
+import { idsBefore, pageKeys, toPage } from '../server/paging.ts';
 import { idParam, objectId, parse } from '../server/validate.ts';
 
 const fields = {
@@ -45,11 +45,6 @@ const listSchema = Joi.object<{ limit: number; cursor?: string; stage?: ProjectS
 });
 
 // Newest first, paged by _id: rows added between pages fall before the cursor and never shift later pages.
-const isPosition = (p: Record<string, unknown>) => typeof p.id === 'string' && /^[0-9a-f]{24}$/.test(p.id);
-const before = (cursor: string | undefined): Record<string, unknown> => {
-  const after = decodeCursor(cursor, isPosition);
-  return after ? { _id: { $lt: new Types.ObjectId(after.id as string) } } : {};
-};
 
 /** Revenue and tier follow every project change: a win, a loss, a deletion or a corrected value or date. */
 async function afterProjectChange(customerId: Types.ObjectId, project: { name: string; stage: string }, action: string) {
@@ -96,7 +91,7 @@ export function projectsRouter(config: Config): Router {
   router.get('/customers/:id/projects', auth, async (req, res) => {
     const customer = await customerFor(currentUser(req), String(req.params.id), 'read');
     const input = parse(pageSchema, req.query);
-    const rows = await ProjectModel.find({ customerId: customer._id, ...before(input.cursor) }).sort({ _id: -1 }).limit(input.limit + 1).lean();
+    const rows = await ProjectModel.find({ customerId: customer._id, ...idsBefore(input.cursor) }).sort({ _id: -1 }).limit(input.limit + 1).lean();
     res.json(toPage(rows, input.limit, (r) => ({ id: String(r._id) }), (r) => toPublicJson(r)));
   });
 
@@ -119,7 +114,7 @@ export function projectsRouter(config: Config): Router {
     if (input.customerId) and.push({ customerId: new Types.ObjectId(input.customerId) });
     if (input.stage) and.push({ stage: input.stage });
     if (input.owner) and.push({ ownerId: new Types.ObjectId(input.owner === 'me' ? user.id : input.owner) });
-    and.push(before(input.cursor));
+    and.push(idsBefore(input.cursor));
     // Access first: only projects of customers the user sees (models/customer-scope.ts), whatever the other filters.
     const rows = await newestOfCustomers(visibleTo(user), and, Boolean(input.customerId || input.owner),
       (filter, n) => ProjectModel.find(filter).sort({ _id: -1 }).limit(n).lean(), input.limit);

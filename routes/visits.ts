@@ -11,7 +11,7 @@ import { authenticate, currentUser, customerFor, customerRecordFor, type AuthUse
 import type { Config } from '../server/config.ts';
 import { HttpError, invalidFields, type FieldError } from '../server/errors.ts';
 import { applyToLatest, etagOf, staleError } from '../server/etag.ts';
-import { decodeCursor, toPage } from '../server/paging.ts';
+import { idsBefore, toPage } from '../server/paging.ts';
 import { idParam, parse } from '../server/validate.ts';
 import {
   actionListSchema, actionPatchSchema, adhocSchema, completeSchema, visitListSchema, visitPatchSchema, type ActionListInput, type VisitListInput,
@@ -27,11 +27,6 @@ function send(res: Response, row: { __v?: number } & Record<string, unknown>, sh
   res.status(status).setHeader('ETag', etagOf(row.__v ?? 0)).json(shape(row));
 }
 
-// Newest first, paged by _id: rows added between pages fall before the cursor and never shift later pages.
-const before = (cursor: string | undefined): Record<string, unknown> => {
-  const after = decodeCursor(cursor, (p) => typeof p.id === 'string' && /^[0-9a-f]{24}$/.test(p.id));
-  return after ? { _id: { $lt: new Types.ObjectId(after.id as string) } } : {};
-};
 
 /** The list's own filter; access is applied by rowsOfCustomers, before any other condition can widen it. */
 function listFilter(user: AuthUser, input: VisitListInput | ActionListInput, extra: Array<Record<string, unknown>>): Array<Record<string, unknown>> {
@@ -39,7 +34,7 @@ function listFilter(user: AuthUser, input: VisitListInput | ActionListInput, ext
   if (input.customerId) and.push({ customerId: new Types.ObjectId(input.customerId) });
   if (input.status) and.push({ status: input.status });
   if (input.owner) and.push({ ownerId: new Types.ObjectId(input.owner === 'me' ? user.id : input.owner) });
-  and.push(...extra, before(input.cursor));
+  and.push(...extra, idsBefore(input.cursor));
   return and;
 }
 
