@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { CsvError, parse as parseCsvStream } from 'csv-parse';
 import type { Types } from 'mongoose';
 import { CustomerModel, type Customer } from './customer.ts';
@@ -143,7 +144,7 @@ async function parseRecords(source: string): Promise<Parsed[]> {
   });
   for (let at = 0; at < source.length && !parser.destroyed; at += PARSE_CHUNK) {
     parser.write(source.slice(at, at + PARSE_CHUNK));
-    await new Promise((resolve) => setImmediate(resolve));
+    await nextTurn();
   }
   parser.end();
   await ended;
@@ -177,7 +178,7 @@ export async function readCsv(text: string): Promise<{ columns: string[]; rows: 
   if (issues.length) return { columns, rows: [], issues };
   const rows: CsvRow[] = [];
   for (const [i, r] of data.entries()) {
-    if (i % 2000 === 1999) await new Promise((resolve) => setImmediate(resolve));
+    if (i % 2000 === 1999) await nextTurn();
     const line = lineOf(r);
     if (r.record.length !== columns.length) {
       issues.push({ line, field: '', message: `the row has ${r.record.length} cells, the header ${columns.length}` });

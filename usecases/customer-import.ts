@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import Joi from 'joi';
 import { Types } from 'mongoose';
 import { canAssign, canChange, canRead, nameKeyOf } from '../models/customer.ts';
@@ -30,7 +31,6 @@ export type ImportProgress = {
 
 /** Rows checked between two turns of the event loop (and two progress reports). */
 const CHECK_SLICE = 500;
-const turn = () => new Promise((resolve) => setImmediate(resolve));
 
 /** Checks the file and, unless it has problems or this is a dry run, writes it and scores what it wrote. */
 export async function importCustomers(user: AuthUser, text: string, { dryRun, progress = {} }: { dryRun: boolean; progress?: ImportProgress }): Promise<ImportOutcome> {
@@ -60,7 +60,7 @@ async function checkImport(user: AuthUser, text: string, progress: ImportProgres
   const lineOfCode = new Map<string, number>();
   let seenRows = 0;
   for (const { line, cells } of rows) {
-    if (++seenRows % CHECK_SLICE === 0) await turn();
+    if (++seenRows % CHECK_SLICE === 0) await nextTurn();
     const request = rowRequest(cells);
     let value: CustomerInput;
     try {
@@ -86,7 +86,7 @@ async function checkImport(user: AuthUser, text: string, progress: ImportProgres
   for (const [i, row] of valid.entries()) {
     if (i % CHECK_SLICE === 0) {
       await progress.checked?.(i);
-      await turn();
+      await nextTurn();
     }
     const outcome = checkRow(user, row, { stored, people, idOfCode });
     if (Array.isArray(outcome)) issues.push(...outcome);

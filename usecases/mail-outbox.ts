@@ -10,7 +10,7 @@ import { UserModel } from '../models/user.ts';
 import { VisitModel } from '../models/visit.ts';
 import { dayIn, localClock, startOfDay } from '../models/time-zone.ts';
 import { failpoint } from './failpoint.ts';
-import { digestCount, digestEmail, notificationEmail, type DigestFacts, type DigestVisit } from './mail-compose.ts';
+import { digestCount, digestEmail, notificationEmail, type DigestFacts, type DigestVisit, type NotificationFacts } from './mail-compose.ts';
 
 // The e-mail outbox's three steps, run by the worker every minute (jobs/mail-send.ts): e-mails for new notifications
 // whose kind the user wants at once, each user's daily digest once their local hour has come, and the sending of
@@ -32,6 +32,14 @@ const userFields = { email: 1, name: 1, role: 1, preferences: 1 };
 // A stable Message-ID per e-mail: a resend after a lost outcome carries the same one, so mail clients can merge them.
 const messageIdOf = (key: string) => `<${createHash('sha256').update(key).digest('hex').slice(0, 32)}@key-accounts>`;
 
+type NotificationRow = { kind: string; title: string; body?: string | null; data?: unknown };
+const dataOf = (n: NotificationRow) => (n.data ?? {}) as Record<string, unknown>;
+const customerIdOf = (n: NotificationRow) => String(dataOf(n).customerId ?? '');
+/** A notification as the e-mails tell it, with the name of its customer. */
+const factsOf = (n: NotificationRow, names: Map<string, string>): NotificationFacts => ({
+  kind: n.kind as NotificationKind, title: n.title, body: n.body ?? '', data: dataOf(n), customerName: names.get(customerIdOf(n)) ?? null,
+});
+
 async function customerNames(ids: Iterable<string>): Promise<Map<string, string>> {
   const unique = [...new Set(ids)].filter((id) => Types.ObjectId.isValid(id));
   if (!unique.length) return new Map();
@@ -50,13 +58,10 @@ export async function queueNotificationEmails(ctx: MailContext): Promise<number>
     const users = await UserModel.find({ _id: { $in: [...new Set(notifications.map((n) => String(n.userId)))] }, active: true }, userFields).lean<UserRow[]>();
     const byId = new Map(users.map((u) => [String(u._id), { user: u, prefs: preferencesOf(u) }]));
     const wanted = notifications.filter((n) => byId.get(String(n.userId))?.prefs.kinds[n.kind as NotificationKind]?.email === 'now');
-    const names = await customerNames(wanted.map((n) => String((n.data as Record<string, unknown> | null)?.customerId ?? '')));
+    const names = await customerNames(wanted.map(customerIdOf));
     const docs = wanted.map((n) => {
       const { user, prefs } = byId.get(String(n.userId))!;
-      const data = (n.data ?? {}) as Record<string, unknown>;
-      const composed = notificationEmail(prefs.language, ctx.publicUrl, {
-        kind: n.kind as NotificationKind, title: n.title, body: n.body ?? '', data, customerName: names.get(String(data.customerId)) ?? null,
-      });
+      const composed = notificationEmail(prefs.language, ctx.publicUrl, factsOf(n, names));
       const key = `notification:${String(n._id)}:${String(user._id)}`;
       return {
         key, type: 'notification', userId: user._id, to: user.email, notificationKind: n.kind, notificationId: n._id, ...composed,
@@ -99,12 +104,15 @@ async function digestFacts(user: UserRow, prefs: Preferences, timezone: string, 
     : [];
   const names = await customerNames([
     ...visits.map((v) => String(v.customerId)), ...approvals.map((a) => String(a.customerId)),
-    ...notifications.map((n) => String((n.data as Record<string, unknown> | null)?.customerId ?? '')),
+    ...notifications.map(customerIdOf),
   ]);
-  const visitOf = (v: (typeof visits)[number]): DigestVisit => ({
-    id: String(v._id), customerId: String(v.customerId), customerName: names.get(String(v.customerId)) ?? '?', kind: v.kind,
-    dueDay: dayIn(timezone, v.dueAt), overdueDays: Math.max(0, Math.round((todayStart.getTime() - startOfDay(timezone, dayIn(timezone, v.dueAt)).getTime()) / DAY)),
-  });
+  const visitOf = (v: (typeof visits)[number]): DigestVisit => {
+    const dueDay = dayIn(timezone, v.dueAt);
+    return {
+      id: String(v._id), customerId: String(v.customerId), customerName: names.get(String(v.customerId)) ?? '?', kind: v.kind, dueDay,
+      overdueDays: Math.max(0, Math.round((todayStart.getTime() - startOfDay(timezone, dueDay).getTime()) / DAY)),
+    };
+  };
   return {
     userName: user.name, day,
     overdue: visits.filter((v) => v.dueAt < todayStart).map(visitOf),
@@ -114,10 +122,7 @@ async function digestFacts(user: UserRow, prefs: Preferences, timezone: string, 
       id: String(a._id), customerId: String(a.customerId), customerName: names.get(String(a.customerId)) ?? '?', from: a.from ?? null, to: a.to,
       requestedBy: a.requestedByName, requestedDay: dayIn(timezone, a.requestedAt),
     })),
-    notifications: notifications.map((n) => {
-      const data = (n.data ?? {}) as Record<string, unknown>;
-      return { kind: n.kind as NotificationKind, title: n.title, body: n.body ?? '', data, customerName: names.get(String(data.customerId)) ?? null, day: dayIn(timezone, n.createdAt) };
-    }),
+    notifications: notifications.map((n) => ({ ...factsOf(n, names), day: dayIn(timezone, n.createdAt) })),
   };
 }
 
