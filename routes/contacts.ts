@@ -1,40 +1,44 @@
-import { Router, type Response } from 'express';
+import type { Response } from 'express';
 import Joi from 'joi';
 import { Types } from 'mongoose';
 import { diffFields, recordChange } from '../models/change.ts';
 import {
-  ContactModel, attitudes, contactView, decisionRoles, detachReports, isBirthday, reportsToProblem, type ContactDocument,
+  ContactModel, attitudes, contactView, decisionRoles, detachReports, isBirthday, personalFields, reportsToProblem, type ContactDocument,
 } from '../models/contact.ts';
 import { canSeePersonal } from '../models/customer.ts';
 import { rescore } from '../models/tiering.ts';
 import { activeUserIds } from '../models/user.ts';
-import { authenticate, currentUser, customerFor, type AuthUser, customerRecordFor } from '../server/auth.ts';
-import type { Config } from '../server/config.ts';
+import { answer, moment, page } from '../schemas/common.ts';
+import { currentUser, customerFor, type AuthUser, customerRecordFor } from '../server/auth.ts';
 import { HttpError, type FieldError } from '../server/errors.ts';
-import { applyToLatest, etagOf, ifMatchVersion, staleError } from '../server/etag.ts';
+import { applyToLatest, etagHeader, etagOf, ifMatchHeader, ifMatchVersion, keptChanging, staleError } from '../server/etag.ts';
+import { operation } from '../server/operation.ts';
 import { decodeCursor, pageKeys, toPage } from '../server/paging.ts';
-import { idParam, objectId, parse } from '../server/validate.ts';
+import { idParam, objectId } from '../server/validate.ts';
 
 const text = (max: number) => Joi.string().trim().max(max).allow('');
+
+const personal = 'personal: answered only to the customer\'s owner and team, executives and admins';
 
 const fields = {
   name: Joi.string().trim().min(1).max(200),
   title: text(200),
   department: text(200),
-  reportsToId: objectId().allow(null),
+  reportsToId: objectId().allow(null).description('another contact of the same customer, not one who reports to this contact'),
   decisionRole: Joi.string().valid(...decisionRoles).allow(null),
   influence: Joi.number().integer().min(1).max(5).allow(null),
-  attitude: Joi.string().valid(...attitudes).allow(null),
-  needs: text(4000),
+  attitude: Joi.string().valid(...attitudes).allow(null).description('attitude towards us'),
+  needs: text(4000).description('needs and motivations'),
   preferences: text(4000),
   interests: text(4000),
-  notes: text(4000),
+  notes: text(4000).description(personal),
   birthday: Joi.string().trim().custom((day: string, helpers) => (isBirthday(day) ? day : helpers.error('any.invalid')))
-    .allow(null).messages({ 'any.invalid': '{#label} must be a past date as YYYY-MM-DD' }),
-  email: Joi.string().trim().lowercase().max(254).email({ tlds: false }).allow(''), // no TLD list: company domains such as corp.local or acme.example are real addresses here
-  phone: Joi.string().trim().max(40).allow('').pattern(/^\+?[\d\s().\/-]{3,30}(?:\s*(?:x|ext\.?)\s*\d{1,6})?$/i)
-    .messages({ 'string.pattern.base': '{#label} must be a phone number: digits, spaces, + ( ) . / - and an optional extension' }),
-  ownerId: objectId().allow(null),
+    .allow(null).messages({ 'any.invalid': '{#label} must be a past date as YYYY-MM-DD' }).meta({ format: 'date' }).description(`YYYY-MM-DD; ${personal}`),
+  // no TLD list: company domains such as corp.local or acme.example are real addresses here
+  email: Joi.string().trim().lowercase().max(254).email({ tlds: false }).allow('').description(`an address or empty; ${personal}`),
+  phone: Joi.string().trim().max(40).allow('').pattern(/^\+?[\d\s().\/-]{3,30}(?:\s*(?:[xX]|[eE][xX][tT]\.?)\s*\d{1,6})?$/)
+    .messages({ 'string.pattern.base': '{#label} must be a phone number: digits, spaces, + ( ) . / - and an optional extension' }).description(personal),
+  ownerId: objectId().allow(null).description('relationship owner on our side, an active user; defaults to the creator'),
   lastContactedAt: Joi.date().iso().allow(null),
 };
 
@@ -44,9 +48,21 @@ type ContactInput = {
   notes?: string; birthday?: string | null; email?: string; phone?: string; ownerId?: string | null; lastContactedAt?: Date | null;
 };
 
-const createSchema = Joi.object<ContactInput>({ ...fields, name: fields.name.required() });
-const patchSchema = Joi.object<Partial<ContactInput>>(fields).min(1);
+const createSchema = Joi.object<ContactInput>({ ...fields, name: fields.name.required() }).id('ContactCreate');
+const patchSchema = Joi.object<Partial<ContactInput>>(fields).min(1).id('ContactPatch')
+  .description('The fields to change; null clears a link, a rating or the birthday');
 const listSchema = Joi.object<{ limit: number; cursor?: string }>(pageKeys);
+
+const contactSchema = answer({
+  id: objectId(), customerId: objectId(), ...fields,
+  ...Object.fromEntries(personalFields.map((f) => [f, fields[f].optional()])),
+  createdAt: moment(), updatedAt: moment(),
+}).id('Contact')
+  .description(`A key person at a customer. email, phone, birthday and notes are left out for those who may not see them (${personal}).`);
+
+const customerNotFound = 'No such customer, or one of another team';
+const notFound = 'No such contact, or one of a customer of another team';
+const changed = 'The contact changed since the ETag was read';
 
 const isPosition = (p: Record<string, unknown>) => typeof p.n === 'string' && typeof p.id === 'string' && /^[0-9a-f]{24}$/.test(p.id);
 
@@ -79,86 +95,112 @@ async function checkLinks(input: Partial<ContactInput>, customerId: string, cont
   if (errors.length) throw new HttpError(400, 'Validation failed', 'The request has invalid fields.', { errors });
 }
 
-// Shares its mount point with other routers, so authentication is attached per route, not with router.use:
-// a request for a path no router has must still reach the 404 handler.
-export function contactsRouter(config: Config): Router {
-  const router = Router();
-  const auth = authenticate(config);
+/** The contacts of a customer, under /customers/:id/contacts and at /contacts/:id. */
+export const contactOperations = [
+  operation({
+    method: 'get', path: '/api/v1/customers/:id/contacts', tag: 'contacts', access: 'signed-in',
+    summary: "A customer's key people, in name order",
+    query: listSchema,
+    responses: { 200: { description: 'A page of contacts', body: page(contactSchema) }, 404: customerNotFound },
+    handler: async (req, res, { query }) => {
+      const user = currentUser(req);
+      const customer = await customerFor(user, String(req.params.id), 'read');
+      const after = decodeCursor(query.cursor, isPosition);
+      const position = after && { name: after.n as string, id: new Types.ObjectId(after.id as string) };
+      const rows = await ContactModel.find({
+        customerId: customer._id,
+        ...(position ? { $or: [{ name: { $gt: position.name } }, { name: position.name, _id: { $gt: position.id } }] } : {}),
+      }).sort({ name: 1, _id: 1 }).limit(query.limit + 1).lean();
+      const showPersonal = canSeePersonal(user, customer);
+      res.json(toPage(rows, query.limit, (r) => ({ n: r.name, id: String(r._id) }), (r) => contactView(r, showPersonal)));
+    },
+  }),
 
-  router.get('/customers/:id/contacts', auth, async (req, res) => {
-    const user = currentUser(req);
-    const customer = await customerFor(user, String(req.params.id), 'read');
-    const input = parse(listSchema, req.query);
-    const after = decodeCursor(input.cursor, isPosition);
-    const position = after && { name: after.n as string, id: new Types.ObjectId(after.id as string) };
-    const rows = await ContactModel.find({
-      customerId: customer._id,
-      ...(position ? { $or: [{ name: { $gt: position.name } }, { name: position.name, _id: { $gt: position.id } }] } : {}),
-    }).sort({ name: 1, _id: 1 }).limit(input.limit + 1).lean();
-    const showPersonal = canSeePersonal(user, customer);
-    res.json(toPage(rows, input.limit, (r) => ({ n: r.name, id: String(r._id) }), (r) => contactView(r, showPersonal)));
-  });
+  operation({
+    method: 'post', path: '/api/v1/customers/:id/contacts', tag: 'contacts', access: 'signed-in',
+    summary: 'Add a key person to a customer',
+    body: createSchema,
+    responses: {
+      201: { description: 'Created', headers: etagHeader, body: contactSchema },
+      403: 'You may read this customer but not change it', 404: customerNotFound,
+    },
+    handler: async (req, res, { body: input }) => {
+      const user = currentUser(req);
+      const customer = await customerFor(user, String(req.params.id), 'change');
+      await checkLinks(input, customer.id);
+      // Whoever enters a key person usually holds the relationship; an admin entering on someone's behalf names the owner.
+      const contact = await ContactModel.create({ ...input, customerId: customer._id, ownerId: input.ownerId === undefined ? user.id : input.ownerId });
+      await recordChange({ customerId: customer._id, entity: 'contact', entityId: contact._id, entityName: contact.name, action: 'created', actor: user });
+      if (scoredFields.some((f) => contact[f] !== null)) await rescoreAfter(customer._id, contact.name, 'added');
+      res.location(`/api/v1/contacts/${contact.id}`);
+      sendContact(res, contact, canSeePersonal(user, customer), 201);
+    },
+  }),
 
-  router.post('/customers/:id/contacts', auth, async (req, res) => {
-    const user = currentUser(req);
-    const customer = await customerFor(user, String(req.params.id), 'change');
-    const input = parse(createSchema, req.body);
-    await checkLinks(input, customer.id);
-    // Whoever enters a key person usually holds the relationship; an admin entering on someone's behalf names the owner.
-    const contact = await ContactModel.create({ ...input, customerId: customer._id, ownerId: input.ownerId === undefined ? user.id : input.ownerId });
-    await recordChange({ customerId: customer._id, entity: 'contact', entityId: contact._id, entityName: contact.name, action: 'created', actor: user });
-    if (scoredFields.some((f) => contact[f] !== null)) await rescoreAfter(customer._id, contact.name, 'added');
-    res.location(`${req.baseUrl}/contacts/${contact.id}`);
-    sendContact(res, contact, canSeePersonal(user, customer), 201);
-  });
+  operation({
+    method: 'get', path: '/api/v1/contacts/:id', tag: 'contacts', access: 'signed-in',
+    summary: 'Read a contact',
+    responses: { 200: { description: 'Contact', headers: etagHeader, body: contactSchema }, 404: notFound },
+    handler: async (req, res) => {
+      const user = currentUser(req);
+      const { contact, customer } = await contactFor(user, String(req.params.id), 'read');
+      sendContact(res, contact, canSeePersonal(user, customer));
+    },
+  }),
 
-  router.get('/contacts/:id', auth, async (req, res) => {
-    const user = currentUser(req);
-    const { contact, customer } = await contactFor(user, String(req.params.id), 'read');
-    sendContact(res, contact, canSeePersonal(user, customer));
-  });
-
-  router.patch('/contacts/:id', auth, async (req, res) => {
-    const user = currentUser(req);
-    const { before, updated, customer } = await applyToLatest(req, 'contact', async (version) => {
-      const { contact, customer } = await contactFor(user, String(req.params.id), 'change');
-      const input = parse(patchSchema, req.body);
-      if (version !== undefined && version !== contact.__v) throw staleError('contact');
-      await checkLinks(input, customer.id, contact.id);
-      // Conditional on the version read above, so a write that slipped in meanwhile is never overwritten.
-      const updated = await ContactModel.findOneAndUpdate(
-        { _id: contact._id, __v: contact.__v },
-        { $set: input, $inc: { __v: 1 } },
-        { returnDocument: 'after', runValidators: true },
-      );
-      return updated && { before: contact.toObject(), updated, customer };
-    });
-    await recordChange({
-      customerId: customer._id, entity: 'contact', entityId: updated._id, entityName: updated.name, action: 'updated', actor: user,
-      fields: diffFields(before, updated.toObject()),
-    });
-    if (scoredFields.some((f) => before[f] !== updated[f])) await rescoreAfter(customer._id, updated.name, 'changed');
-    sendContact(res, updated, canSeePersonal(user, customer));
-  });
+  operation({
+    method: 'patch', path: '/api/v1/contacts/:id', tag: 'contacts', access: 'signed-in',
+    summary: 'Change the fields given; null clears a link, a rating or the birthday',
+    headers: ifMatchHeader, body: patchSchema,
+    responses: {
+      200: { description: 'Updated', headers: etagHeader, body: contactSchema },
+      403: 'You may read this customer but not change it', 404: notFound, 409: keptChanging('contact'), 412: changed,
+    },
+    handler: async (req, res, { body: input }) => {
+      const user = currentUser(req);
+      const { before, updated, customer } = await applyToLatest(req, 'contact', async (version) => {
+        const { contact, customer } = await contactFor(user, String(req.params.id), 'change');
+        if (version !== undefined && version !== contact.__v) throw staleError('contact');
+        await checkLinks(input, customer.id, contact.id);
+        // Conditional on the version read above, so a write that slipped in meanwhile is never overwritten.
+        const updated = await ContactModel.findOneAndUpdate(
+          { _id: contact._id, __v: contact.__v },
+          { $set: input, $inc: { __v: 1 } },
+          { returnDocument: 'after', runValidators: true },
+        );
+        return updated && { before: contact.toObject(), updated, customer };
+      });
+      await recordChange({
+        customerId: customer._id, entity: 'contact', entityId: updated._id, entityName: updated.name, action: 'updated', actor: user,
+        fields: diffFields(before, updated.toObject()),
+      });
+      if (scoredFields.some((f) => before[f] !== updated[f])) await rescoreAfter(customer._id, updated.name, 'changed');
+      sendContact(res, updated, canSeePersonal(user, customer));
+    },
+  }),
 
   // Unlike customers, a contact is really deleted (people leave); the timeline keeps that they were there.
-  router.delete('/contacts/:id', auth, async (req, res) => {
-    const user = currentUser(req);
-    const { contact, customer } = await contactFor(user, String(req.params.id), 'change');
-    const version = ifMatchVersion(req);
-    if (version !== undefined && version !== contact.__v) throw staleError('contact');
-    const { deletedCount } = await ContactModel.deleteOne({ _id: contact._id, ...(version === undefined ? {} : { __v: version }) });
-    if (!deletedCount) throw version === undefined ? contactNotFound() : staleError('contact');
-    await recordChange({ customerId: customer._id, entity: 'contact', entityId: contact._id, entityName: contact.name, action: 'deleted', actor: user });
-    if (scoredFields.some((f) => contact[f] !== null)) await rescoreAfter(customer._id, contact.name, 'deleted');
-    for (const report of await detachReports(contact._id)) {
-      await recordChange({
-        customerId: customer._id, entity: 'contact', entityId: report._id, entityName: report.name, action: 'updated', actor: user,
-        fields: [{ field: 'reportsToId', old: contact.id, new: null }],
-      });
-    }
-    res.status(204).end();
-  });
-
-  return router;
-}
+  operation({
+    method: 'delete', path: '/api/v1/contacts/:id', tag: 'contacts', access: 'signed-in',
+    summary: 'Delete a contact; those who reported to it no longer do. The timeline keeps the record',
+    headers: ifMatchHeader,
+    responses: { 204: { description: 'Deleted' }, 403: 'You may read this customer but not change it', 404: notFound, 412: changed },
+    handler: async (req, res) => {
+      const user = currentUser(req);
+      const { contact, customer } = await contactFor(user, String(req.params.id), 'change');
+      const version = ifMatchVersion(req);
+      if (version !== undefined && version !== contact.__v) throw staleError('contact');
+      const { deletedCount } = await ContactModel.deleteOne({ _id: contact._id, ...(version === undefined ? {} : { __v: version }) });
+      if (!deletedCount) throw version === undefined ? contactNotFound() : staleError('contact');
+      await recordChange({ customerId: customer._id, entity: 'contact', entityId: contact._id, entityName: contact.name, action: 'deleted', actor: user });
+      if (scoredFields.some((f) => contact[f] !== null)) await rescoreAfter(customer._id, contact.name, 'deleted');
+      for (const report of await detachReports(contact._id)) {
+        await recordChange({
+          customerId: customer._id, entity: 'contact', entityId: report._id, entityName: report.name, action: 'updated', actor: user,
+          fields: [{ field: 'reportsToId', old: contact.id, new: null }],
+        });
+      }
+      res.status(204).end();
+    },
+  }),
+];

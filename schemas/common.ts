@@ -25,10 +25,25 @@ export function fieldErrors(err: Joi.ValidationError): FieldError[] {
   }));
 }
 
-export const objectId = () => Joi.string().hex().length(24).messages({ 'string.hex': '{#label} must be an id', 'string.length': '{#label} must be an id' });
+/** An id as this service issues them: 24 hex digits (written as a pattern, not `.hex()`, so the OpenAPI document carries it). */
+export const objectId = () => Joi.string().pattern(/^[0-9a-fA-F]{24}$/).messages({ 'string.pattern.base': '{#label} must be an id' });
 
 /** Query keys every list accepts: `limit` (default 50, max 200) and the opaque `cursor` of the previous page. */
 export const pageKeys = {
   limit: Joi.number().integer().min(1).max(200).default(50),
   cursor: Joi.string().max(512).pattern(/^[A-Za-z0-9_-]+$/),
 };
+
+/**
+ * The shape of an answer: every key is present unless marked `.optional()` (a nested object is an `answer` too).
+ * Answers are documented from these and checked against the document in the tests, not at run time. Each key is
+ * made required itself: joi-to-json loses an inherited presence on a key with messages of its own (an id).
+ */
+export const answer = (keys: Record<string, Joi.Schema>) => Joi.object(Object.fromEntries(Object.entries(keys)
+  .map(([key, schema]) => [key, (schema.describe().flags as { presence?: string } | undefined)?.presence === 'optional' ? schema : schema.required()])));
+
+/** A page of a list: its items and the cursor of the next page, null on the last. */
+export const page = (item: Joi.Schema) => answer({ items: Joi.array().items(item), nextCursor: Joi.string().allow(null) });
+
+/** A moment as answered: an ISO 8601 date-time string. */
+export const moment = () => Joi.date().iso();

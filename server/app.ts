@@ -5,7 +5,6 @@ import { pinoHttp } from 'pino-http';
 import type { Logger } from 'pino';
 import { authRouter } from '../routes/auth.ts';
 import { calendarRouter } from '../routes/calendar.ts';
-import { contactsRouter } from '../routes/contacts.ts';
 import { customersRouter } from '../routes/customers.ts';
 import { customersCsvRouter } from '../routes/customers-csv.ts';
 import { notificationsRouter } from '../routes/notifications.ts';
@@ -26,10 +25,13 @@ import { webhooksRouter } from '../routes/webhooks.ts';
 import type { Config } from './config.ts';
 import { errorHandler, notFoundRoute } from './errors.ts';
 import { httpMetrics, metricsRouter } from './metrics.ts';
+import { operationsRouter } from './operation.ts';
+import { operations } from './operations.ts';
 
 /** Every router and where it is mounted; the OpenAPI test walks this list. */
 export function mountedRouters(config: Config): Array<[string, Router]> {
   return [
+    ['/', operationsRouter(operations, config)],
     ['/', healthRouter(config)],
     ['/', docsRouter()],
     ['/', metricsRouter(config)],
@@ -41,8 +43,7 @@ export function mountedRouters(config: Config): Array<[string, Router]> {
     ['/api/v1/imports', importsRouter(config)],
     ['/api/v1/customers', timelineRouter(config)],
     ['/api/v1/customers', customersRouter(config)],
-    // Contacts and projects live under /customers/:id/... and at their own /contacts/:id and /projects/:id.
-    ['/api/v1', contactsRouter(config)],
+    // Projects live under /customers/:id/... and at their own /projects/:id.
     ['/api/v1', projectsRouter(config)],
     // The tier of a customer (/customers/:id/tier...) and the approvals queue (/tier-approvals...).
     ['/api/v1', tiersRouter(config)],

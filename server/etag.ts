@@ -1,4 +1,5 @@
 import type { Request } from 'express';
+import Joi from 'joi';
 import { HttpError } from './errors.ts';
 
 // ETags are the document's version counter (__v), bumped by every write made through the API.
@@ -33,3 +34,15 @@ export async function applyToLatest<T>(req: Request, what: string, attempt: (ver
   }
   throw version === undefined ? new HttpError(409, 'Conflict', `The ${what} kept changing while your change was applied; try again.`) : staleError(what);
 }
+
+/** The request header of a conditional write, for an operation's `headers`. */
+export const ifMatchHeader = Joi.object({
+  'If-Match': Joi.string().description('ETag from a previous read; a stale one gets 412 and changes nothing. Without it the change applies to '
+    + 'the record as it is when the write lands (a write at the same moment goes first and is kept).'),
+});
+
+/** The answer header that carries the version, for If-Match. */
+export const etagHeader = { ETag: { description: 'version of the resource, for If-Match', schema: { type: 'string' } } };
+
+/** The 409 of a write without If-Match whose record kept changing under it (applyToLatest). */
+export const keptChanging = (what: string) => `The ${what} kept changing while the change was applied (sent without If-Match); try again`;

@@ -1,5 +1,4 @@
 import { errors, idParam, json, pageParams, problem, ref, secured, type Part } from './openapi/common.ts';
-import { contactsPart } from './openapi/contacts.ts';
 import { customersPart } from './openapi/customers.ts';
 import { customersCsvPart } from './openapi/customers-csv.ts';
 import { notificationsPart } from './openapi/notifications.ts';
@@ -9,6 +8,8 @@ import { projectsPart } from './openapi/projects.ts';
 import { reportsPart } from './openapi/reports.ts';
 import { tierPolicyPart } from './openapi/tier-policy.ts';
 import { tiersPart } from './openapi/tiers.ts';
+import { documentOperations } from './openapi-operations.ts';
+import { operations } from './operations.ts';
 import { visitsPart } from './openapi/visits.ts';
 
 // The OpenAPI 3.1 document served at /api/openapi.json. test/server/openapi.test.ts fails when a route
@@ -239,7 +240,9 @@ const base = {
 };
 
 // Each resource describes its own paths and schemas beside the shared ones above.
-const parts: Part[] = [customersPart, customersCsvPart, contactsPart, projectsPart, tiersPart, tierPolicyPart, plansPart, visitsPart, notificationsPart, mailPart, reportsPart];
+const parts: Part[] = [customersPart, customersCsvPart, projectsPart, tiersPart, tierPolicyPart, plansPart, visitsPart, notificationsPart, mailPart, reportsPart];
+
+const declared = documentOperations(operations);
 
 const methods = new Set(['get', 'put', 'post', 'delete', 'patch', 'head', 'options']);
 
@@ -290,9 +293,9 @@ function finished(method: string, path: string, operation: Operation): Operation
 
 export const openapiDocument = {
   ...base,
-  paths: finishedPaths(Object.assign({ ...base.paths }, ...parts.map((p) => p.paths))),
+  paths: { ...finishedPaths(Object.assign({ ...base.paths }, ...parts.map((p) => p.paths))), ...declared.paths },
   components: {
     ...base.components,
-    schemas: Object.assign({ ...base.components.schemas }, ...parts.map((p) => p.schemas)) as Record<string, object>,
+    schemas: Object.assign({ ...base.components.schemas }, ...parts.map((p) => p.schemas), declared.schemas) as Record<string, object>,
   },
 };
