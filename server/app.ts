@@ -3,7 +3,6 @@ import express, { type Router } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from 'pino';
-import { authRouter } from '../routes/auth.ts';
 import { calendarRouter } from '../routes/calendar.ts';
 import { customersRouter } from '../routes/customers.ts';
 import { customersCsvRouter } from '../routes/customers-csv.ts';
@@ -14,9 +13,8 @@ import { reportsRouter } from '../routes/reports.ts';
 import { tierPolicyRouter } from '../routes/tier-policy.ts';
 import { tiersRouter } from '../routes/tiers.ts';
 import { timelineRouter } from '../routes/timeline.ts';
-import { docsRouter } from '../routes/docs.ts';
+import { docsAssets } from '../routes/docs.ts';
 import { emailsRouter } from '../routes/emails.ts';
-import { healthRouter } from '../routes/health.ts';
 import { importsRouter } from '../routes/imports.ts';
 import { meRouter } from '../routes/me.ts';
 import { usersRouter } from '../routes/users.ts';
@@ -24,18 +22,16 @@ import { visitsRouter } from '../routes/visits.ts';
 import { webhooksRouter } from '../routes/webhooks.ts';
 import type { Config } from './config.ts';
 import { errorHandler, notFoundRoute } from './errors.ts';
-import { httpMetrics, metricsRouter } from './metrics.ts';
+import { httpMetrics } from './metrics.ts';
+import { openapiDocument } from './openapi.ts';
 import { operationsRouter } from './operation.ts';
 import { operations } from './operations.ts';
 
 /** Every router and where it is mounted; the OpenAPI test walks this list. */
 export function mountedRouters(config: Config): Array<[string, Router]> {
   return [
+    ['/', docsAssets()],
     ['/', operationsRouter(operations, config)],
-    ['/', healthRouter(config)],
-    ['/', docsRouter()],
-    ['/', metricsRouter(config)],
-    ['/api/v1/auth', authRouter(config)],
     ['/api/v1/me', meRouter(config)],
     ['/api/v1/users', usersRouter(config)],
     // Before the customers router (which authenticates everything under it), with authentication per route.
@@ -70,6 +66,8 @@ const requestIdPattern = /^[\w.:-]{1,128}$/;
 /** Builds the Express app; does no I/O of its own. */
 export function createApp(config: Config, logger: Logger): express.Express {
   const app = express();
+  // for GET /api/openapi.json and /api/postman.json (routes/docs.ts), which are in the document themselves
+  app.locals.openapi = openapiDocument;
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
   // Flat query strings only: `?a[$ne]=x` stays the literal key "a[$ne]" and never becomes an operator object.

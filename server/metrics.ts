@@ -1,9 +1,7 @@
-import { timingSafeEqual } from 'node:crypto';
 import http, { type Server } from 'node:http';
-import { Router, type RequestHandler } from 'express';
+import type { RequestHandler } from 'express';
 import client from 'prom-client';
 import type { Config } from './config.ts';
-import { HttpError } from './errors.ts';
 
 // What operators scrape, in Prometheus' text format: requests by route (rate, errors, latency), job runs (outcome,
 // duration, lag), webhook and e-mail outcomes, engine restarts, rate-limit refusals, and the process's own figures.
@@ -48,24 +46,6 @@ export function httpMetrics(): RequestHandler {
     });
     next();
   };
-}
-
-const sameSecret = (given: string, secret: string) => {
-  const [a, b] = [Buffer.from(given), Buffer.from(secret)];
-  return a.length === b.length && timingSafeEqual(a, b);
-};
-
-/** GET /metrics on the API, for a bearer of METRICS_TOKEN only; 404 when no token is set (not exposed). */
-export function metricsRouter(config: Config): Router {
-  return Router().get('/metrics', async (req, res) => {
-    const token = config.metrics.token;
-    if (!token) throw new HttpError(404, 'Not found', 'Metrics are not served here (METRICS_TOKEN is not set).');
-    const given = /^Bearer (\S+)$/.exec(req.get('authorization') ?? '')?.[1] ?? '';
-    if (!sameSecret(given, token)) {
-      throw new HttpError(401, 'Unauthenticated', 'GET /metrics needs the METRICS_TOKEN as a Bearer token.', { headers: { 'WWW-Authenticate': 'Bearer realm="metrics"' } });
-    }
-    res.type(registry.contentType).send(await registry.metrics());
-  });
 }
 
 /** The metrics alone on their own port (METRICS_PORT, on HOST), for the worker and for scrapers kept off the API. */

@@ -42,32 +42,6 @@ const base = {
     { name: 'operations', description: 'Health, readiness, this document and its pages' },
   ],
   paths: {
-    '/api/v1/auth/login': {
-      post: {
-        tags: ['auth'], summary: 'Sign in with email and password',
-        requestBody: { required: true, content: json(ref('LoginRequest')) },
-        responses: {
-          200: { description: 'Tokens', content: json(ref('TokenPair')) },
-          400: errors[400],
-          401: problem('Wrong email or password (the same answer for both)'),
-          429: problem('Too many attempts from this address or for this account'),
-        },
-      },
-    },
-    '/api/v1/auth/refresh': {
-      post: {
-        tags: ['auth'], summary: 'Rotate a refresh token; a reused token revokes its whole family',
-        requestBody: { required: true, content: json(ref('RefreshRequest')) },
-        responses: { 200: { description: 'New tokens', content: json(ref('TokenPair')) }, 400: errors[400], 401: errors[401] },
-      },
-    },
-    '/api/v1/auth/logout': {
-      post: {
-        tags: ['auth'], summary: 'Revoke a refresh token and every token rotated from the same login',
-        requestBody: { required: true, content: json(ref('RefreshRequest')) },
-        responses: { 204: { description: 'Signed out' }, 400: errors[400] },
-      },
-    },
     '/api/v1/me': {
       get: {
         tags: ['auth'], summary: 'The signed-in user', security: secured,
@@ -138,43 +112,6 @@ const base = {
         },
       },
     },
-    '/healthz': {
-      get: { tags: ['operations'], summary: 'Liveness: the process is up', responses: { 200: { description: 'Up', content: json(ref('Health')) } } },
-    },
-    '/readyz': {
-      get: {
-        tags: ['operations'], summary: 'Readiness: the database answers and a job worker runs',
-        responses: {
-          200: { description: 'Ready', content: json(ref('Readiness')) },
-          503: { description: 'Not ready', content: json(ref('Readiness')) },
-        },
-      },
-    },
-    '/metrics': {
-      get: {
-        tags: ['operations'], summary: 'Prometheus metrics: requests by route, job runs, webhook and e-mail outcomes, engine restarts, rate-limit refusals',
-        description: 'Served here only when METRICS_TOKEN is set, to a bearer of that token (not a user token); METRICS_PORT serves the same without a token on a port of its own, in every process.',
-        security: [{ metrics: [] }],
-        responses: {
-          200: { description: 'Prometheus text format 0.0.4', content: { 'text/plain': { schema: { type: 'string' } } } },
-          401: problem('Missing or wrong METRICS_TOKEN'),
-          404: problem('Metrics are not served on the API (no METRICS_TOKEN)'),
-        },
-      },
-    },
-    '/api/postman.json': {
-      get: {
-        tags: ['operations'], summary: 'This API as a Postman collection (v2.1), with sign-in done for you and an account manager walk-through',
-        description: 'Import it in Postman, Bruno or Insomnia, set the collection variables `baseUrl`, `email` and `password`, and run the folder "Account manager walk-through"; `newman run` takes it too.',
-        responses: { 200: { description: 'Postman collection v2.1', content: json({ type: 'object' }) } },
-      },
-    },
-    '/api/openapi.json': {
-      get: { tags: ['operations'], summary: 'This document', responses: { 200: { description: 'OpenAPI 3.1', content: json({ type: 'object' }) } } },
-    },
-    '/docs': {
-      get: { tags: ['operations'], summary: 'Interactive API documentation', responses: { 200: { description: 'HTML page', content: { 'text/html': {} } } } },
-    },
   },
   components: {
     securitySchemes: {
@@ -189,18 +126,6 @@ const base = {
           type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer' }, detail: { type: 'string' },
           instance: { type: 'string' }, requestId: { type: 'string' },
           errors: { type: 'array', items: { type: 'object', required: ['field', 'message'], properties: { field: { type: 'string' }, message: { type: 'string' } } } },
-        },
-      },
-      LoginRequest: {
-        type: 'object', required: ['email', 'password'], additionalProperties: false,
-        properties: { email: { type: 'string', format: 'email' }, password: { type: 'string' } },
-      },
-      RefreshRequest: { type: 'object', required: ['refreshToken'], additionalProperties: false, properties: { refreshToken: { type: 'string' } } },
-      TokenPair: {
-        type: 'object', required: ['accessToken', 'refreshToken', 'tokenType', 'expiresIn'],
-        properties: {
-          accessToken: { type: 'string' }, refreshToken: { type: 'string' }, tokenType: { const: 'Bearer' },
-          expiresIn: { type: 'integer', description: 'seconds' },
         },
       },
       User: {
@@ -225,15 +150,6 @@ const base = {
       UserPage: {
         type: 'object', required: ['items', 'nextCursor'],
         properties: { items: { type: 'array', items: ref('User') }, nextCursor: { type: ['string', 'null'] } },
-      },
-      Health: { type: 'object', properties: { status: { type: 'string' } } },
-      Readiness: {
-        type: 'object',
-        properties: {
-          status: { type: 'string', enum: ['ready', 'not ready'] },
-          checks: { type: 'object', properties: { database: { enum: ['up', 'down'] }, jobs: { enum: ['up', 'down'] } } },
-          mail: { enum: ['on', 'off'], description: '`off` when SMTP_URL is not set: no e-mail is sent (readiness does not depend on it)' },
-        },
       },
     },
   },

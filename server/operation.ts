@@ -1,4 +1,4 @@
-import { Router, type Request, type Response } from 'express';
+import { Router, type Request, type RequestHandler, type Response } from 'express';
 import type Joi from 'joi';
 import type { Role } from '../models/user.ts';
 import { authenticate, authorize } from './auth.ts';
@@ -53,6 +53,8 @@ export type Operation<Q = unknown, B = unknown> = {
   /** A body that is not JSON (the CSV import); the handler reads it from the request. */
   rawBody?: Record<string, { description?: string }>;
   responses: Record<number, Answer>;
+  /** Middleware made once when the operation is mounted and run after the access check, before the input is read (a rate limit). */
+  guard?: (config: Config) => RequestHandler;
   handler: (req: Request, res: Response, input: Input<Q, B>) => unknown;
 };
 
@@ -71,6 +73,7 @@ export function operationsRouter(operations: readonly Operation[], config: Confi
   for (const op of operations) {
     const guards = op.access === 'public' || op.access === 'metrics' ? [] : [signedIn];
     if (Array.isArray(op.access)) guards.push(authorize(...(op.access as Role[])));
+    if (op.guard) guards.push(op.guard(config));
     router[op.method](op.path, ...guards, async (req: Request, res: Response) => {
       const query = op.query ? parse(op.query, req.query) : {};
       const body = op.body ? parse(op.body, req.body) : undefined;

@@ -1,7 +1,15 @@
+import { authOperations } from '../routes/auth.ts';
 import { contactOperations } from '../routes/contacts.ts';
+import { docsOperations } from '../routes/docs.ts';
+import { healthOperations } from '../routes/health.ts';
+import { metricsOperations } from '../routes/metrics.ts';
 import type { Operation } from './operation.ts';
 
 /** Every declared operation, in the order it is mounted (a literal path before a parameter that would match it). */
 export const operations: readonly Operation[] = [
+  ...healthOperations,
+  ...docsOperations,
+  ...metricsOperations,
+  ...authOperations,
   ...contactOperations,
 ];

@@ -1,5 +1,4 @@
 import { convertV2 } from 'openapi-to-postmanv2';
-import { openapiDocument } from './openapi.ts';
 
 // A Postman collection (v2.1, which Bruno, Insomnia and Thunder Client import too) made from the OpenAPI document by
 // Postman's own converter, every operation in a folder per tag, plus what the converter cannot know: collection
@@ -92,12 +91,12 @@ const walkThrough: Item = {
   ],
 };
 
-function convert(): Promise<Collection> {
+function convert(document: object): Promise<Collection> {
   return new Promise((resolve, reject) => {
     convertV2(
       // A copy: the converter changes the schemas it is given in place (it turned the served document's
       // `oneOf: [TierApproval, null]` into a bare object schema until this copy).
-      { type: 'json', data: structuredClone(openapiDocument) as never },
+      { type: 'json', data: structuredClone(document) as never },
       { folderStrategy: 'Tags', parametersResolution: 'Example', enableOptionalParameters: false } as never,
       (err, result) => {
         const made = result as { result: boolean; reason?: string; output: Array<{ data: Collection }> } | undefined;
@@ -109,8 +108,8 @@ function convert(): Promise<Collection> {
 }
 
 /** The collection, with the converter's `{{bearerToken}}` named `accessToken` as the sign-in script sets it. */
-async function build(): Promise<Collection> {
-  const converted = JSON.parse(JSON.stringify(await convert()).replaceAll('{{bearerToken}}', '{{accessToken}}')) as Collection;
+async function build(document: object): Promise<Collection> {
+  const converted = JSON.parse(JSON.stringify(await convert(document)).replaceAll('{{bearerToken}}', '{{accessToken}}')) as Collection;
   return {
     ...converted,
     info: { ...converted.info, name: 'Key Account Relationship Service', description: 'Generated from /api/openapi.json. Set baseUrl, email and password; signing in is done for you.' },
@@ -125,12 +124,15 @@ async function build(): Promise<Collection> {
   };
 }
 
-// Made once per process from the document, which does not change while it runs.
-let collection: Promise<Collection> | undefined;
-export function postmanCollection(): Promise<Collection> {
-  collection ??= build().catch((err: unknown) => {
-    collection = undefined;
-    throw err;
-  });
+// Made once per document (one per process: it does not change while it runs).
+const collections = new WeakMap<object, Promise<Collection>>();
+export function postmanCollection(document: object): Promise<Collection> {
+  let collection = collections.get(document);
+  if (!collection) {
+    collections.set(document, collection = build(document).catch((err: unknown) => {
+      collections.delete(document);
+      throw err;
+    }));
+  }
   return collection;
 }
