@@ -1,7 +1,9 @@
 import { contactOperations } from '../routes/contacts.ts';
+import { reportOperations } from '../routes/reports.ts';
 import type { Operation } from './operation.ts';
 
 /** Every declared operation, in the order it is mounted (a literal path before a parameter that would match it). */
 export const operations: readonly Operation[] = [
   ...contactOperations,
+  ...reportOperations,
 ];
