@@ -1,37 +1,121 @@
 import { stringify } from 'csv-stringify/sync';
-import { Router, type Request, type Response } from 'express';
+import type { Request, Response } from 'express';
 import Joi from 'joi';
+import { tierSources, tiers } from '../models/customer.ts';
 import { guardFormula } from '../models/customer-csv.ts';
-import { periodPattern } from '../models/plan.ts';
-import { planCsv, readPlanReport } from '../models/plan-report.ts';
+import { periodPattern, resourceKinds } from '../models/plan.ts';
+import { planCsv, planCsvColumns, readPlanReport } from '../models/plan-report.ts';
 import {
-  movementCsvColumns, movementCsvRow, movementSummary, movesIn, named, reportRows, tierCsvColumns, tierCsvRows, tierDistribution,
+  movementCsvColumns, movementCsvRow, movementSummary, movesIn, named, reportRows, reportTiers, tierCsvColumns, tierCsvRows, tierDistribution,
   type ReportFilters,
 } from '../models/tier-report.ts';
 import { planReportFrom, planSnapshotFor } from '../models/plan-snapshot.ts';
 import { cellsWithin, currentTierSnapshot } from '../models/tier-snapshot.ts';
-import { authenticate, authorize } from '../server/auth.ts';
-import type { Config } from '../server/config.ts';
+import { answer, moment, objectId } from '../schemas/common.ts';
 import { HttpError } from '../server/errors.ts';
-import { parse } from '../server/validate.ts';
+import { operation } from '../server/operation.ts';
 
 const filterKeys = {
-  region: Joi.string().trim().min(1).max(100),
-  industry: Joi.string().trim().min(1).max(100),
-  team: Joi.string().trim().min(1).max(100),
+  region: Joi.string().trim().min(1).max(100).description("the customer's company.region"),
+  industry: Joi.string().trim().min(1).max(100).description("the customer's company.industry"),
+  team: Joi.string().trim().min(1).max(100).description("the team of the customer's owner"),
 };
 type MovementsQuery = ReportFilters & { from?: Date; to?: Date };
 const tiersSchema = Joi.object<ReportFilters>(filterKeys);
-const movementsSchema = Joi.object<MovementsQuery>({ ...filterKeys, from: Joi.date().iso(), to: Joi.date().iso() });
+const movementsSchema = Joi.object<MovementsQuery>({
+  ...filterKeys,
+  from: Joi.date().iso().description('ISO 8601, inclusive; defaults to 30 days before `to`'),
+  to: Joi.date().iso().description('ISO 8601, exclusive; defaults to now; after `from` and at most 3 years later'),
+});
 type PlansQuery = ReportFilters & { period: string };
 const plansSchema = Joi.object<PlansQuery>({
   ...filterKeys,
-  period: Joi.string().pattern(periodPattern).required().messages({ 'string.pattern.base': 'period must be a year (2027) or a quarter (2027-Q1)' }),
+  period: Joi.string().pattern(periodPattern).required().messages({ 'string.pattern.base': 'period must be a year (2027) or a quarter (2027-Q1)' })
+    .example('2027').example('2027-Q1').description('a year or a quarter; a year counts only yearly plans'),
 });
+
+// --- answers ------------------------------------------------------------------------------------------------------
+
+const reportFilters = Joi.object<ReportFilters>(filterKeys).id('ReportFilters').description('the filters applied');
+const reportTier = () => Joi.string().valid(...reportTiers).description('`none`: not classified yet');
+const count = () => Joi.number().integer().min(0);
+const share = (description = '0..1, rounded to 4 decimals') => Joi.number().min(0).max(1).description(description);
+const asOfMoment = moment().description('the numbers hold every customer write committed before this moment');
+const byCurrency = (description: string, value: Joi.Schema) => Joi.object().pattern(/^[A-Z]{3}$/, value).description(description);
+const revenue = () => byCurrency('minor units per ISO 4217 currency; amounts in different currencies are never added', Joi.number().integer());
+const revenueShare = () => byCurrency("per currency, the share of that currency's total revenue", share());
+const tierOrder = 'S, A, B, C, none, in this order';
+
+const tierReportRow = answer({
+  tier: reportTier(), count: count(), share: share('of all customers in the report'),
+  revenue12m: revenue(), revenueShare: revenueShare(), keyAccount: Joi.boolean().description('S and A'),
+}).id('TierReportRow');
+const tierReport = answer({
+  asOf: asOfMoment, filters: reportFilters,
+  tiers: Joi.array().items(tierReportRow).description(tierOrder),
+  totals: answer({
+    count: count(), revenue12m: revenue(),
+    keyAccounts: answer({ count: count(), share: share(), revenue12m: revenue(), revenueShare: revenueShare() }),
+  }),
+}).id('TierReport');
+
+const MAX_ITEMS = 1000;
+const tierMovement = answer({
+  id: objectId(), customerId: objectId(), code: Joi.string().allow(''), name: Joi.string().allow(''),
+  from: reportTier(), to: Joi.string().valid(...tiers), score: Joi.number().allow(null), policyVersion: Joi.number().integer().allow(null),
+  source: Joi.string().valid(...tierSources), reason: Joi.string().allow(''),
+  by: answer({ id: objectId().allow(null).description('null for the system'), name: Joi.string().allow('') }),
+  at: moment(),
+}).id('TierMovement');
+const movementTotals = ['changes', 'up', 'down', 'intoKeyAccounts', 'outOfKeyAccounts'] as const;
+const tierMovementReport = answer({
+  asOf: asOfMoment, from: moment(), to: moment(), filters: reportFilters,
+  matrix: Joi.array().items(answer({ from: reportTier(), counts: answer(Object.fromEntries(tiers.map((t) => [t, count()]))) }))
+    .description('one row per from-tier (S, A, B, C, none), every cell present, with the count of moves to each tier'),
+  totals: answer(Object.fromEntries(movementTotals.map((k) => [k, count()])))
+    .description('up is towards S; a first classification (from none) is neither up nor down'),
+  items: Joi.array().items(tierMovement).max(MAX_ITEMS).description(`newest first, at most ${MAX_ITEMS}`),
+  itemsTotal: count().description('all changes of the period, items included'),
+}).id('TierMovementReport');
+
+const planReportResource = answer({
+  kind: Joi.string().valid(...resourceKinds), unit: Joi.string().allow('').description('FTE, days, a currency code (minor units)...; may be empty'),
+  amount: Joi.number().min(0),
+}).id('PlanReportResource');
+const planResources = () => Joi.array().items(planReportResource)
+  .description(`the resources of the approved and closed plans summed per kind and unit, in the order ${resourceKinds.join(', ')}, then by unit`);
+const coverage = () => share('withApprovedPlan / customers, 0 without customers; 0..1, rounded to 4 decimals');
+const meanAttainment = () => Joi.number().min(0).max(1).allow(null)
+  .description("mean of the approved and closed plans' attainments (each the mean of its objectives' actual / target capped at 1; "
+    + 'revenue objectives measured from the won projects of the period until the plan is closed), plans without one left out; '
+    + 'null when none has one; rounded to 4 decimals');
+const planReportTier = answer({
+  tier: reportTier(), keyAccount: Joi.boolean().description('S and A'), customers: count(),
+  withApprovedPlan: count().description('customers whose plan for the period is approved or closed'),
+  coverage: coverage(), resources: planResources(), meanAttainment: meanAttainment(),
+}).id('PlanReportTier');
+const planReport = answer({
+  asOf: asOfMoment, period: Joi.string().pattern(periodPattern), filters: reportFilters,
+  tiers: Joi.array().items(planReportTier).description(tierOrder),
+  totals: answer({ customers: count(), withApprovedPlan: count(), coverage: coverage(), resources: planResources(), meanAttainment: meanAttainment() })
+    .description("over all customers of the report; the mean is over all measured plans, not of the tiers' means"),
+  keyAccountsWithoutApprovedPlan: Joi.array().items(answer({
+    customerId: objectId(), code: Joi.string(), name: Joi.string(), tier: Joi.string().valid('S', 'A'), ownerId: objectId(),
+    planStatus: Joi.string().valid('draft', 'submitted', null).description('null: no plan for the period'),
+  })).description('S and A customers whose plan for the period is missing or not approved yet, by tier then code'),
+}).id('PlanReport');
+
+const filtersNote = 'Archived customers are left out. Executives and admins only. `asOf` is the moment the numbers are true at: '
+  + 'the tier distribution, and the plans of this and next year and quarter, are what the worker last added up (every minute); '
+  + 'the movements, and the plans of other periods, hold every write committed before the request. '
+  + 'Answers CSV (UTF-8 with BOM, a header row) when the Accept header prefers text/csv; a text cell starting with '
+  + '= + - @, tab or CR is prefixed with an apostrophe so spreadsheets do not run it.';
+const csv = { 'text/csv': { description: 'CSV with a header row' } };
+
+// --- handlers -----------------------------------------------------------------------------------------------------
 
 const DEFAULT_DAYS = 30;
 const MAX_YEARS = 3;
-const MAX_ITEMS = 1000;
 
 /** The filters as given, for the answer to say what it covers. */
 const appliedFilters = (input: ReportFilters): ReportFilters => Object.fromEntries(
@@ -66,46 +150,78 @@ function sendCsv(res: Response, name: string, columns: readonly string[], rows: 
   res.send(stringify(rows.map((row) => row.map(csvCell)), { bom: true, header: true, columns: [...columns] }));
 }
 
-// Mounted at its own path, so authenticating every request here sends nothing else through it.
-export function reportsRouter(config: Config): Router {
-  const router = Router();
-  router.use(authenticate(config));
-  const leadership = authorize('executive', 'admin');
+const leadership = ['executive', 'admin'] as const;
 
-  router.get('/tiers', leadership, async (req, res) => {
-    const filters = parse(tiersSchema, req.query);
-    // The whole book's distribution as the worker last added it up (every minute); asOf says when.
-    const { asOf, ...snapshot } = await currentTierSnapshot();
-    const cells = cellsWithin({ asOf, ...snapshot }, filters);
-    if (wantsCsv(req, res)) return sendCsv(res, 'tier-report', tierCsvColumns, tierCsvRows(cells));
-    res.json({ asOf, filters: appliedFilters(filters), ...tierDistribution(cells) });
-  });
+/** The reports for leadership, each as JSON or, when the Accept header prefers it, CSV. */
+export const reportOperations = [
+  operation({
+    method: 'get', path: '/api/v1/reports/tiers', tag: 'reports', access: leadership,
+    summary: 'Customers and revenue per tier (S, A, B, C and none), revenue per currency',
+    description: filtersNote,
+    query: tiersSchema,
+    responses: {
+      200: {
+        description: `The distribution. As CSV: columns ${tierCsvColumns.join(',')}, one row per tier and currency (count and share `
+          + 'of the customers of that tier in that currency) and a `total` row per currency.',
+        body: tierReport, content: csv,
+      },
+    },
+    handler: async (req, res, { query: filters }) => {
+      // The whole book's distribution as the worker last added it up (every minute); asOf says when.
+      const { asOf, ...snapshot } = await currentTierSnapshot();
+      const cells = cellsWithin({ asOf, ...snapshot }, filters);
+      if (wantsCsv(req, res)) return sendCsv(res, 'tier-report', tierCsvColumns, tierCsvRows(cells));
+      res.json({ asOf, filters: appliedFilters(filters), ...tierDistribution(cells) });
+    },
+  }),
 
-  router.get('/tier-movements', leadership, async (req, res) => {
-    const input = parse(movementsSchema, req.query);
-    const { from, to } = periodOf(input, new Date());
-    const { asOf, moves } = await movesIn(input, from, to);
-    // The CSV is a download for spreadsheets: every change of the period, not only the first page of items.
-    if (wantsCsv(req, res)) return sendCsv(res, 'tier-movements', movementCsvColumns, (await named(moves)).map(movementCsvRow));
-    res.json({
-      asOf, from, to, filters: appliedFilters(input), ...movementSummary(moves),
-      items: await named(moves.slice(0, MAX_ITEMS)), itemsTotal: moves.length,
-    });
-  });
+  operation({
+    method: 'get', path: '/api/v1/reports/tier-movements', tag: 'reports', access: leadership,
+    summary: 'Tier changes applied in a period [from, to): a from/to matrix, counts and the changes',
+    description: filtersNote,
+    query: movementsSchema,
+    responses: {
+      200: {
+        description: `The movements. As CSV: every change of the period, newest first, columns ${movementCsvColumns.join(',')}.`,
+        body: tierMovementReport, content: csv,
+      },
+    },
+    handler: async (req, res, { query: input }) => {
+      const { from, to } = periodOf(input, new Date());
+      const { asOf, moves } = await movesIn(input, from, to);
+      // The CSV is a download for spreadsheets: every change of the period, not only the first page of items.
+      if (wantsCsv(req, res)) return sendCsv(res, 'tier-movements', movementCsvColumns, (await named(moves)).map(movementCsvRow));
+      res.json({
+        asOf, from, to, filters: appliedFilters(input), ...movementSummary(moves),
+        items: await named(moves.slice(0, MAX_ITEMS)), itemsTotal: moves.length,
+      });
+    },
+  }),
 
-  router.get('/plans', leadership, async (req, res) => {
-    const input = parse(plansSchema, req.query);
-    // This and next year's and quarter's report as the worker last added it up (every minute); other periods from the plans.
-    const snapshot = await planSnapshotFor(input.period);
-    const { asOf, report } = snapshot
-      ? { asOf: snapshot.asOf, report: planReportFrom(snapshot, input) }
-      : await reportRows(input).then(async ({ asOf, rows }) => ({ asOf, report: await readPlanReport(rows, input.period) }));
-    if (wantsCsv(req, res)) {
-      const { columns, rows } = planCsv(report);
-      return sendCsv(res, `plan-report-${input.period}`, columns, rows);
-    }
-    res.json({ asOf, period: input.period, filters: appliedFilters(input), ...report });
-  });
-
-  return router;
-}
+  operation({
+    method: 'get', path: '/api/v1/reports/plans', tag: 'reports', access: leadership,
+    summary: 'Account plans of a period per tier: coverage by approved plans, resources, attainment; key accounts without one',
+    description: `${filtersNote} A plan counts as approved when its status is approved or closed; drafts and submitted plans do not.`,
+    query: plansSchema,
+    responses: {
+      200: {
+        description: `The report. As CSV: columns ${planCsvColumns.join(',')} and then one column per resource kind and unit present `
+          + '(e.g. `people FTE`, `budget EUR`; 0 where a tier has none), one row per tier (S, A, B, C, none) and a `total` row; '
+          + 'the key accounts without an approved plan are in the JSON answer only.',
+        body: planReport, content: csv,
+      },
+    },
+    handler: async (req, res, { query: input }) => {
+      // This and next year's and quarter's report as the worker last added it up (every minute); other periods from the plans.
+      const snapshot = await planSnapshotFor(input.period);
+      const { asOf, report } = snapshot
+        ? { asOf: snapshot.asOf, report: planReportFrom(snapshot, input) }
+        : await reportRows(input).then(async ({ asOf, rows }) => ({ asOf, report: await readPlanReport(rows, input.period) }));
+      if (wantsCsv(req, res)) {
+        const { columns, rows } = planCsv(report);
+        return sendCsv(res, `plan-report-${input.period}`, columns, rows);
+      }
+      res.json({ asOf, period: input.period, filters: appliedFilters(input), ...report });
+    },
+  }),
+];

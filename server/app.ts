@@ -9,7 +9,6 @@ import { customersCsvRouter } from '../routes/customers-csv.ts';
 import { notificationsRouter } from '../routes/notifications.ts';
 import { plansRouter } from '../routes/plans.ts';
 import { projectsRouter } from '../routes/projects.ts';
-import { reportsRouter } from '../routes/reports.ts';
 import { tierPolicyRouter } from '../routes/tier-policy.ts';
 import { tiersRouter } from '../routes/tiers.ts';
 import { timelineRouter } from '../routes/timeline.ts';
@@ -53,7 +52,6 @@ export function mountedRouters(config: Config): Array<[string, Router]> {
     ['/api/v1/webhooks', webhooksRouter(config)],
     ['/api/v1/emails', emailsRouter(config)],
     ['/api/v1/tier-policy', tierPolicyRouter(config)],
-    ['/api/v1/reports', reportsRouter(config)],
   ];
 }
 

@@ -56,9 +56,26 @@ function mendEmpty(described: Description, json: Schema, components: Record<stri
   return json;
 }
 
+/**
+ * joi-to-json writes the rule of an object's `.pattern(regex, rule)` both as patternProperties and as a property named
+ * after the regex literal (`"/^[A-Z]{3}$/"`); the second would document a key no answer has.
+ */
+function dropPatternKeys(json: unknown): void {
+  if (!json || typeof json !== 'object') return;
+  const schema = json as Schema;
+  if (schema.patternProperties && schema.properties) {
+    const properties = schema.properties as Record<string, unknown>;
+    for (const regex of Object.keys(schema.patternProperties)) delete properties[`/${regex}/`];
+    if (!Object.keys(properties).length) delete schema.properties;
+  }
+  for (const inner of Object.values(schema)) dropPatternKeys(inner);
+}
+
 /** A joi schema as JSON Schema; a named one (`.id('Customer')`) is kept once in the components and referred to. */
 export function jsonSchemaOf(schema: Joi.Schema, components: Record<string, Schema>): Schema {
   const { schemas = {}, ...converted } = toJsonSchema(schema as never, 'open-api-3.1') as Schema & { schemas?: Record<string, Schema> };
+  dropPatternKeys(converted);
+  dropPatternKeys(schemas);
   const json = mendEmpty(schema.describe() as Description, converted, schemas);
   for (const [name, named] of Object.entries(schemas)) {
     if (components[name] && JSON.stringify(components[name]) !== JSON.stringify(named)) {
@@ -83,11 +100,13 @@ const idSchema = { type: 'string', pattern: '^[0-9a-fA-F]{24}$' };
 
 function answerOf(answer: Answer, components: Record<string, Schema>): object {
   if (typeof answer === 'string') return problem(answer);
-  const content = answer.body
-    ? { 'application/json': { schema: jsonSchemaOf(answer.body, components) } }
-    : answer.content && Object.fromEntries(Object.entries(answer.content).map(([type, { description }]) =>
-      [type, description ? { schema: { type: 'string', description } } : {}]));
-  return { description: answer.description, ...(answer.headers ? { headers: answer.headers } : {}), ...(content ? { content } : {}) };
+  // JSON, another type, or both (a report answered as JSON or CSV by the Accept header)
+  const content = {
+    ...(answer.body ? { 'application/json': { schema: jsonSchemaOf(answer.body, components) } } : {}),
+    ...(answer.content && Object.fromEntries(Object.entries(answer.content).map(([type, { description }]) =>
+      [type, description ? { schema: { type: 'string', description } } : {}]))),
+  };
+  return { description: answer.description, ...(answer.headers ? { headers: answer.headers } : {}), ...(Object.keys(content).length ? { content } : {}) };
 }
 
 function documented(op: Operation, components: Record<string, Schema>): object {

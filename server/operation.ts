@@ -22,7 +22,8 @@ export type Header = { description?: string; schema: object };
 
 /**
  * One answer an operation gives. A string is a problem+json answer with that description. `body` is a JSON answer's
- * joi schema; `content` is for the few answers that are not JSON (CSV, iCalendar, HTML), keyed by media type.
+ * joi schema; `content` is for the few answers that are not JSON (CSV, iCalendar, HTML), keyed by media type. An
+ * answer given as JSON or another type by the Accept header (the reports: JSON or CSV) has both.
  */
 export type Answer = string | {
   description: string;

@@ -3,6 +3,7 @@ import { contactOperations } from '../routes/contacts.ts';
 import { docsOperations } from '../routes/docs.ts';
 import { healthOperations } from '../routes/health.ts';
 import { metricsOperations } from '../routes/metrics.ts';
+import { reportOperations } from '../routes/reports.ts';
 import type { Operation } from './operation.ts';
 
 /** Every declared operation, in the order it is mounted (a literal path before a parameter that would match it). */
@@ -12,4 +13,5 @@ export const operations: readonly Operation[] = [
   ...metricsOperations,
   ...authOperations,
   ...contactOperations,
+  ...reportOperations,
 ];
