@@ -7,7 +7,6 @@ import { authRouter } from '../routes/auth.ts';
 import { calendarRouter } from '../routes/calendar.ts';
 import { customersRouter } from '../routes/customers.ts';
 import { customersCsvRouter } from '../routes/customers-csv.ts';
-import { notificationsRouter } from '../routes/notifications.ts';
 import { plansRouter } from '../routes/plans.ts';
 import { projectsRouter } from '../routes/projects.ts';
 import { reportsRouter } from '../routes/reports.ts';
@@ -15,13 +14,10 @@ import { tierPolicyRouter } from '../routes/tier-policy.ts';
 import { tiersRouter } from '../routes/tiers.ts';
 import { timelineRouter } from '../routes/timeline.ts';
 import { docsRouter } from '../routes/docs.ts';
-import { emailsRouter } from '../routes/emails.ts';
 import { healthRouter } from '../routes/health.ts';
 import { importsRouter } from '../routes/imports.ts';
-import { meRouter } from '../routes/me.ts';
 import { usersRouter } from '../routes/users.ts';
 import { visitsRouter } from '../routes/visits.ts';
-import { webhooksRouter } from '../routes/webhooks.ts';
 import type { Config } from './config.ts';
 import { errorHandler, notFoundRoute } from './errors.ts';
 import { httpMetrics, metricsRouter } from './metrics.ts';
@@ -36,7 +32,6 @@ export function mountedRouters(config: Config): Array<[string, Router]> {
     ['/', docsRouter()],
     ['/', metricsRouter(config)],
     ['/api/v1/auth', authRouter(config)],
-    ['/api/v1/me', meRouter(config)],
     ['/api/v1/users', usersRouter(config)],
     // Before the customers router (which authenticates everything under it), with authentication per route.
     ['/api/v1/customers', customersCsvRouter(config)],
@@ -51,11 +46,8 @@ export function mountedRouters(config: Config): Array<[string, Router]> {
     ['/api/v1', plansRouter(config)],
     // Visits (/customers/:id/visits, /visits...) and improvement actions (/actions...).
     ['/api/v1', visitsRouter(config)],
-    ['/api/v1/notifications', notificationsRouter(config)],
     // Authenticated by the secret in its address, not a Bearer token (calendar apps cannot send one).
     ['/api/v1/calendar', calendarRouter(config)],
-    ['/api/v1/webhooks', webhooksRouter(config)],
-    ['/api/v1/emails', emailsRouter(config)],
     ['/api/v1/tier-policy', tierPolicyRouter(config)],
     ['/api/v1/reports', reportsRouter(config)],
   ];

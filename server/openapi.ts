@@ -1,8 +1,6 @@
 import { errors, idParam, json, pageParams, problem, ref, secured, type Part } from './openapi/common.ts';
 import { customersPart } from './openapi/customers.ts';
 import { customersCsvPart } from './openapi/customers-csv.ts';
-import { notificationsPart } from './openapi/notifications.ts';
-import { mailPart } from './openapi/mail.ts';
 import { plansPart } from './openapi/plans.ts';
 import { projectsPart } from './openapi/projects.ts';
 import { reportsPart } from './openapi/reports.ts';
@@ -66,23 +64,6 @@ const base = {
         tags: ['auth'], summary: 'Revoke a refresh token and every token rotated from the same login',
         requestBody: { required: true, content: json(ref('RefreshRequest')) },
         responses: { 204: { description: 'Signed out' }, 400: errors[400] },
-      },
-    },
-    '/api/v1/me': {
-      get: {
-        tags: ['auth'], summary: 'The signed-in user', security: secured,
-        responses: { 200: { description: 'User', content: json(ref('User')) }, 401: errors[401] },
-      },
-    },
-    '/api/v1/me/calendar-token': {
-      post: {
-        tags: ['visits'], summary: 'A new private iCalendar feed address for your visits; the previous one stops working',
-        description: 'The token is shown once, in this answer: keep the URL like a password. Subscribe to it from Outlook, Google or Apple Calendar.',
-        security: secured,
-        responses: {
-          201: { description: 'The feed address', content: json({ type: 'object', required: ['token', 'url'], properties: { token: { type: 'string' }, url: { type: 'string' } } }) },
-          401: errors[401],
-        },
       },
     },
     '/api/v1/calendar/{file}': {
@@ -203,14 +184,6 @@ const base = {
           expiresIn: { type: 'integer', description: 'seconds' },
         },
       },
-      User: {
-        type: 'object', required: ['id', 'email', 'name', 'role', 'team', 'active'],
-        properties: {
-          id: { type: 'string' }, email: { type: 'string', format: 'email' }, name: { type: 'string' }, role: ref('Role'),
-          team: { type: 'string' }, active: { type: 'boolean' },
-          createdAt: { type: 'string', format: 'date-time' }, updatedAt: { type: 'string', format: 'date-time' },
-        },
-      },
       UserCreate: {
         type: 'object', required: ['email', 'name', 'role', 'password'], additionalProperties: false,
         properties: {
@@ -240,7 +213,7 @@ const base = {
 };
 
 // Each resource describes its own paths and schemas beside the shared ones above.
-const parts: Part[] = [customersPart, customersCsvPart, projectsPart, tiersPart, tierPolicyPart, plansPart, visitsPart, notificationsPart, mailPart, reportsPart];
+const parts: Part[] = [customersPart, customersCsvPart, projectsPart, tiersPart, tierPolicyPart, plansPart, visitsPart, reportsPart];
 
 const declared = documentOperations(operations);
 
