@@ -1,5 +1,5 @@
 import { Schema, model, type InferSchemaType } from 'mongoose';
-import { jsonOptions } from './json.ts';
+import { jsonOptions, toPublicJson } from './json.ts';
 
 // The e-mail outbox. Every e-mail is written here first, keyed by what it is about and who gets it, then sent by the
 // worker (jobs/mail-send.ts): a re-run, a crash or a second worker never makes a second e-mail for the same key.
@@ -62,6 +62,8 @@ emailSchema.index({ state: 1, _id: -1 });
 export type Email = InferSchemaType<typeof emailSchema>;
 export const EmailModel = model('Email', emailSchema, 'emails');
 export const emailHiddenPaths = ['text', 'html', 'leaseUntil'] as const;
+/** An e-mail as answered (a lean row): the content and the sender's lease are left out. */
+export const emailJson = (row: Record<string, unknown>) => toPublicJson(row, emailHiddenPaths);
 
 // How far the outbox has read the notifications: e-mails for notifications created since then are still to be made.
 const mailScanSchema = new Schema({ _id: String, scannedTo: { type: Date, required: true } }, { versionKey: false });

@@ -6,19 +6,15 @@ import type { Logger } from 'pino';
 import { calendarRouter } from '../routes/calendar.ts';
 import { customersRouter } from '../routes/customers.ts';
 import { customersCsvRouter } from '../routes/customers-csv.ts';
-import { notificationsRouter } from '../routes/notifications.ts';
 import { plansRouter } from '../routes/plans.ts';
 import { projectsRouter } from '../routes/projects.ts';
 import { tierPolicyRouter } from '../routes/tier-policy.ts';
 import { tiersRouter } from '../routes/tiers.ts';
 import { timelineRouter } from '../routes/timeline.ts';
 import { docsAssets } from '../routes/docs.ts';
-import { emailsRouter } from '../routes/emails.ts';
 import { importsRouter } from '../routes/imports.ts';
-import { meRouter } from '../routes/me.ts';
 import { usersRouter } from '../routes/users.ts';
 import { visitsRouter } from '../routes/visits.ts';
-import { webhooksRouter } from '../routes/webhooks.ts';
 import type { Config } from './config.ts';
 import { errorHandler, notFoundRoute } from './errors.ts';
 import { httpMetrics } from './metrics.ts';
@@ -31,7 +27,6 @@ export function mountedRouters(config: Config): Array<[string, Router]> {
   return [
     ['/', docsAssets()],
     ['/', operationsRouter(operations, config)],
-    ['/api/v1/me', meRouter(config)],
     ['/api/v1/users', usersRouter(config)],
     // Before the customers router (which authenticates everything under it), with authentication per route.
     ['/api/v1/customers', customersCsvRouter(config)],
@@ -46,11 +41,8 @@ export function mountedRouters(config: Config): Array<[string, Router]> {
     ['/api/v1', plansRouter(config)],
     // Visits (/customers/:id/visits, /visits...) and improvement actions (/actions...).
     ['/api/v1', visitsRouter(config)],
-    ['/api/v1/notifications', notificationsRouter(config)],
     // Authenticated by the secret in its address, not a Bearer token (calendar apps cannot send one).
     ['/api/v1/calendar', calendarRouter(config)],
-    ['/api/v1/webhooks', webhooksRouter(config)],
-    ['/api/v1/emails', emailsRouter(config)],
     ['/api/v1/tier-policy', tierPolicyRouter(config)],
   ];
 }

@@ -1,8 +1,6 @@
 import { errors, idParam, json, pageParams, problem, ref, secured, type Part } from './openapi/common.ts';
 import { customersPart } from './openapi/customers.ts';
 import { customersCsvPart } from './openapi/customers-csv.ts';
-import { notificationsPart } from './openapi/notifications.ts';
-import { mailPart } from './openapi/mail.ts';
 import { plansPart } from './openapi/plans.ts';
 import { projectsPart } from './openapi/projects.ts';
 import { tierPolicyPart } from './openapi/tier-policy.ts';
@@ -41,23 +39,6 @@ const base = {
     { name: 'operations', description: 'Health, readiness, this document and its pages' },
   ],
   paths: {
-    '/api/v1/me': {
-      get: {
-        tags: ['auth'], summary: 'The signed-in user', security: secured,
-        responses: { 200: { description: 'User', content: json(ref('User')) }, 401: errors[401] },
-      },
-    },
-    '/api/v1/me/calendar-token': {
-      post: {
-        tags: ['visits'], summary: 'A new private iCalendar feed address for your visits; the previous one stops working',
-        description: 'The token is shown once, in this answer: keep the URL like a password. Subscribe to it from Outlook, Google or Apple Calendar.',
-        security: secured,
-        responses: {
-          201: { description: 'The feed address', content: json({ type: 'object', required: ['token', 'url'], properties: { token: { type: 'string' }, url: { type: 'string' } } }) },
-          401: errors[401],
-        },
-      },
-    },
     '/api/v1/calendar/{file}': {
       get: {
         tags: ['visits'], summary: "iCalendar feed of the token owner's scheduled visits (no Bearer token: the address is the credential)",
@@ -127,14 +108,6 @@ const base = {
           errors: { type: 'array', items: { type: 'object', required: ['field', 'message'], properties: { field: { type: 'string' }, message: { type: 'string' } } } },
         },
       },
-      User: {
-        type: 'object', required: ['id', 'email', 'name', 'role', 'team', 'active'],
-        properties: {
-          id: { type: 'string' }, email: { type: 'string', format: 'email' }, name: { type: 'string' }, role: ref('Role'),
-          team: { type: 'string' }, active: { type: 'boolean' },
-          createdAt: { type: 'string', format: 'date-time' }, updatedAt: { type: 'string', format: 'date-time' },
-        },
-      },
       UserCreate: {
         type: 'object', required: ['email', 'name', 'role', 'password'], additionalProperties: false,
         properties: {
@@ -155,7 +128,7 @@ const base = {
 };
 
 // Each resource describes its own paths and schemas beside the shared ones above.
-const parts: Part[] = [customersPart, customersCsvPart, projectsPart, tiersPart, tierPolicyPart, plansPart, visitsPart, notificationsPart, mailPart];
+const parts: Part[] = [customersPart, customersCsvPart, projectsPart, tiersPart, tierPolicyPart, plansPart, visitsPart];
 
 const declared = documentOperations(operations);
 

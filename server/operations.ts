@@ -1,9 +1,13 @@
 import { authOperations } from '../routes/auth.ts';
 import { contactOperations } from '../routes/contacts.ts';
 import { docsOperations } from '../routes/docs.ts';
+import { emailOperations } from '../routes/emails.ts';
 import { healthOperations } from '../routes/health.ts';
+import { meOperations } from '../routes/me.ts';
 import { metricsOperations } from '../routes/metrics.ts';
+import { notificationOperations } from '../routes/notifications.ts';
 import { reportOperations } from '../routes/reports.ts';
+import { webhookOperations } from '../routes/webhooks.ts';
 import type { Operation } from './operation.ts';
 
 /** Every declared operation, in the order it is mounted (a literal path before a parameter that would match it). */
@@ -13,5 +17,9 @@ export const operations: readonly Operation[] = [
   ...metricsOperations,
   ...authOperations,
   ...contactOperations,
+  ...emailOperations,
+  ...meOperations,
+  ...notificationOperations,
   ...reportOperations,
+  ...webhookOperations,
 ];
