@@ -13,7 +13,6 @@ import { tiersRouter } from '../routes/tiers.ts';
 import { timelineRouter } from '../routes/timeline.ts';
 import { docsAssets } from '../routes/docs.ts';
 import { importsRouter } from '../routes/imports.ts';
-import { usersRouter } from '../routes/users.ts';
 import { visitsRouter } from '../routes/visits.ts';
 import type { Config } from './config.ts';
 import { errorHandler, notFoundRoute } from './errors.ts';
@@ -27,7 +26,6 @@ export function mountedRouters(config: Config): Array<[string, Router]> {
   return [
     ['/', docsAssets()],
     ['/', operationsRouter(operations, config)],
-    ['/api/v1/users', usersRouter(config)],
     // Before the customers router (which authenticates everything under it), with authentication per route.
     ['/api/v1/customers', customersCsvRouter(config)],
     ['/api/v1/imports', importsRouter(config)],

@@ -10,7 +10,7 @@ const toJsonSchema = joiToJson as unknown as typeof joiToJson.parse;
 type Schema = Record<string, unknown>;
 type Description = {
   type?: string; flags?: { id?: string; presence?: string; description?: string };
-  allow?: unknown[]; keys?: Record<string, Description>; items?: Description[];
+  allow?: unknown[]; keys?: Record<string, Description>; items?: Description[]; rules?: Array<{ name: string; args?: { limit?: number } }>;
 };
 
 export const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } } });
@@ -35,8 +35,9 @@ export function operationIdOf(method: string, path: string): string {
 }
 
 /**
- * A string that may also be empty (`.allow('')`) keeps its format, pattern or minimum length for the non-empty case;
- * joi-to-json drops the empty string, so it is put back as an alternative. Named schemas are mended where they are kept.
+ * What joi-to-json loses, put back: a string that may also be empty (`.allow('')`) keeps its format, pattern or
+ * minimum length for the non-empty case with the empty string as an alternative, and an object's `.min(n)` becomes
+ * minProperties. Named schemas are mended where they are kept.
  */
 function mendEmpty(described: Description, json: Schema, components: Record<string, Schema>): Schema {
   const named = described.flags?.id;
@@ -44,6 +45,9 @@ function mendEmpty(described: Description, json: Schema, components: Record<stri
     components[named] = mendEmpty({ ...described, flags: { ...described.flags, id: undefined } }, components[named]!, components);
     return json;
   }
+  // joi-to-json drops an object's `.min(n)` (a patch that must change something)
+  const fewest = described.type === 'object' ? described.rules?.find((r) => r.name === 'min')?.args?.limit : undefined;
+  if (fewest !== undefined) json.minProperties = fewest;
   if (described.type === 'object' && described.keys && json.properties) {
     const properties = json.properties as Record<string, Schema>;
     for (const [key, inner] of Object.entries(described.keys)) if (properties[key]) properties[key] = mendEmpty(inner, properties[key], components);
@@ -120,7 +124,7 @@ function documented(op: Operation, components: Record<string, Schema>): object {
     ...(op.headers ? parametersOf('header', op.headers, components) : []),
   ];
   const requestBody = op.body
-    ? { required: true, content: { 'application/json': { schema: jsonSchemaOf(op.body, components) } } }
+    ? { required: !op.bodyOptional, content: { 'application/json': { schema: jsonSchemaOf(op.body, components) } } }
     : op.rawBody && { required: true, content: Object.fromEntries(Object.entries(op.rawBody).map(([type, { description }]) => [type, { schema: { type: 'string', description } }])) };
   const own = Object.fromEntries(Object.entries(op.responses).map(([status, answer]) => [status, answerOf(answer, components)]));
   const responses = {

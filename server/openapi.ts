@@ -49,49 +49,6 @@ const base = {
         },
       },
     },
-    '/api/v1/users': {
-      get: {
-        tags: ['users'], summary: 'List users (admin)', security: secured,
-        parameters: [
-          ...pageParams,
-          { name: 'role', in: 'query', schema: ref('Role') },
-          { name: 'team', in: 'query', schema: { type: 'string' } },
-          { name: 'active', in: 'query', schema: { type: 'boolean' } },
-        ],
-        responses: { 200: { description: 'A page of users', content: json(ref('UserPage')) }, ...errors },
-      },
-      post: {
-        tags: ['users'], summary: 'Create a user (admin)', security: secured,
-        requestBody: { required: true, content: json(ref('UserCreate')) },
-        responses: {
-          201: { description: 'Created', headers: { ETag: { schema: { type: 'string' } } }, content: json(ref('User')) },
-          ...errors,
-          409: problem('The email is taken'),
-        },
-      },
-    },
-    '/api/v1/users/{id}': {
-      parameters: [idParam],
-      get: {
-        tags: ['users'], summary: 'Read a user (admin)', security: secured,
-        responses: {
-          200: { description: 'User', headers: { ETag: { schema: { type: 'string' } } }, content: json(ref('User')) },
-          401: errors[401], 403: errors[403], 404: problem('No such user'),
-        },
-      },
-      patch: {
-        tags: ['users'], summary: 'Change, deactivate or reactivate a user (admin)', security: secured,
-        parameters: [{ name: 'If-Match', in: 'header', description: 'ETag from a previous read; a stale one gets 412', schema: { type: 'string' } }],
-        requestBody: { required: true, content: json(ref('UserPatch')) },
-        responses: {
-          200: { description: 'Updated', content: json(ref('User')) },
-          ...errors,
-          404: problem('No such user'),
-          409: problem('An admin cannot deactivate or demote themselves'),
-          412: problem('The user changed since the ETag was read'),
-        },
-      },
-    },
   },
   components: {
     securitySchemes: {
@@ -99,7 +56,6 @@ const base = {
       metrics: { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN, for GET /metrics only' },
     },
     schemas: {
-      Role: { type: 'string', enum: ['admin', 'executive', 'manager'] },
       Problem: {
         type: 'object', required: ['type', 'title', 'status'],
         properties: {
@@ -107,21 +63,6 @@ const base = {
           instance: { type: 'string' }, requestId: { type: 'string' },
           errors: { type: 'array', items: { type: 'object', required: ['field', 'message'], properties: { field: { type: 'string' }, message: { type: 'string' } } } },
         },
-      },
-      UserCreate: {
-        type: 'object', required: ['email', 'name', 'role', 'password'], additionalProperties: false,
-        properties: {
-          email: { type: 'string', format: 'email' }, name: { type: 'string' }, role: ref('Role'), team: { type: 'string' },
-          password: { type: 'string', minLength: 12 },
-        },
-      },
-      UserPatch: {
-        type: 'object', minProperties: 1, additionalProperties: false,
-        properties: { name: { type: 'string' }, role: ref('Role'), team: { type: 'string' }, active: { type: 'boolean' }, password: { type: 'string', minLength: 12 } },
-      },
-      UserPage: {
-        type: 'object', required: ['items', 'nextCursor'],
-        properties: { items: { type: 'array', items: ref('User') }, nextCursor: { type: ['string', 'null'] } },
       },
     },
   },

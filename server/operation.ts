@@ -51,6 +51,8 @@ export type Operation<Q = unknown, B = unknown> = {
   /** Checked and converted before the handler runs; a failure answers 400 naming each field. */
   query?: Joi.ObjectSchema<Q>;
   body?: Joi.Schema<B>;
+  /** The body may be left out altogether (it is then checked as `{}`). */
+  bodyOptional?: boolean;
   /** A body that is not JSON (the CSV import); the handler reads it from the request. */
   rawBody?: Record<string, { description?: string }>;
   responses: Record<number, Answer>;

@@ -7,6 +7,7 @@ import { meOperations } from '../routes/me.ts';
 import { metricsOperations } from '../routes/metrics.ts';
 import { notificationOperations } from '../routes/notifications.ts';
 import { reportOperations } from '../routes/reports.ts';
+import { userOperations } from '../routes/users.ts';
 import { webhookOperations } from '../routes/webhooks.ts';
 import type { Operation } from './operation.ts';
 
@@ -16,6 +17,7 @@ export const operations: readonly Operation[] = [
   ...docsOperations,
   ...metricsOperations,
   ...authOperations,
+  ...userOperations,
   ...contactOperations,
   ...emailOperations,
   ...meOperations,
