@@ -11,8 +11,6 @@ import { notificationsRouter } from '../routes/notifications.ts';
 import { plansRouter } from '../routes/plans.ts';
 import { projectsRouter } from '../routes/projects.ts';
 import { reportsRouter } from '../routes/reports.ts';
-import { tierPolicyRouter } from '../routes/tier-policy.ts';
-import { tiersRouter } from '../routes/tiers.ts';
 import { timelineRouter } from '../routes/timeline.ts';
 import { docsRouter } from '../routes/docs.ts';
 import { emailsRouter } from '../routes/emails.ts';
@@ -45,8 +43,6 @@ export function mountedRouters(config: Config): Array<[string, Router]> {
     ['/api/v1/customers', customersRouter(config)],
     // Projects live under /customers/:id/... and at their own /projects/:id.
     ['/api/v1', projectsRouter(config)],
-    // The tier of a customer (/customers/:id/tier...) and the approvals queue (/tier-approvals...).
-    ['/api/v1', tiersRouter(config)],
     // Account plans: /customers/:id/plans and /plans...
     ['/api/v1', plansRouter(config)],
     // Visits (/customers/:id/visits, /visits...) and improvement actions (/actions...).
@@ -56,7 +52,6 @@ export function mountedRouters(config: Config): Array<[string, Router]> {
     ['/api/v1/calendar', calendarRouter(config)],
     ['/api/v1/webhooks', webhooksRouter(config)],
     ['/api/v1/emails', emailsRouter(config)],
-    ['/api/v1/tier-policy', tierPolicyRouter(config)],
     ['/api/v1/reports', reportsRouter(config)],
   ];
 }

@@ -6,8 +6,6 @@ import { mailPart } from './openapi/mail.ts';
 import { plansPart } from './openapi/plans.ts';
 import { projectsPart } from './openapi/projects.ts';
 import { reportsPart } from './openapi/reports.ts';
-import { tierPolicyPart } from './openapi/tier-policy.ts';
-import { tiersPart } from './openapi/tiers.ts';
 import { documentOperations } from './openapi-operations.ts';
 import { operations } from './operations.ts';
 import { visitsPart } from './openapi/visits.ts';
@@ -240,7 +238,7 @@ const base = {
 };
 
 // Each resource describes its own paths and schemas beside the shared ones above.
-const parts: Part[] = [customersPart, customersCsvPart, projectsPart, tiersPart, tierPolicyPart, plansPart, visitsPart, notificationsPart, mailPart, reportsPart];
+const parts: Part[] = [customersPart, customersCsvPart, projectsPart, plansPart, visitsPart, notificationsPart, mailPart, reportsPart];
 
 const declared = documentOperations(operations);
 
