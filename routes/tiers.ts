@@ -1,30 +1,92 @@
-import { Router, type Response } from 'express';
+import type { Request, Response } from 'express';
 import Joi from 'joi';
 import { Types } from 'mongoose';
-import { CustomerModel, tiers, type CustomerDocument, type Tier } from '../models/customer.ts';
+import { CustomerModel, tierSources, tiers, type CustomerDocument, type Tier } from '../models/customer.ts';
 import { toPublicJson } from '../models/json.ts';
 import { TierApprovalModel, TierChangeModel, approvalStatuses, type ApprovalStatus } from '../models/tier-change.ts';
 import { TierConflict, clearOverride, decideApproval, requestOverride } from '../models/tier-decisions.ts';
-import { authenticate, authorize, currentUser, customerFor, type AuthUser } from '../server/auth.ts';
-import type { Config } from '../server/config.ts';
+import { criterionKeys } from '../models/tier-policy.ts';
+import { answer, moment, page } from '../schemas/common.ts';
+import { currentUser, customerFor, type AuthUser } from '../server/auth.ts';
 import { HttpError } from '../server/errors.ts';
+import { operation } from '../server/operation.ts';
 import { decodeCursor, pageKeys, toPage } from '../server/paging.ts';
-import { idParam, objectId, parse } from '../server/validate.ts';
+import { idParam, objectId } from '../server/validate.ts';
 
 type OverrideBody = { tier: Tier; reason: string; expiresAt?: Date };
 const overrideSchema = Joi.object<OverrideBody>({
   tier: Joi.string().valid(...tiers).required(),
   reason: Joi.string().trim().min(3).max(500).required(),
-  expiresAt: Joi.date().iso().greater('now').messages({ 'date.greater': '{#label} must be in the future' }),
-});
-const approveSchema = Joi.object<{ comment?: string }>({ comment: Joi.string().trim().max(1000).allow('') });
+  expiresAt: Joi.date().iso().greater('now').messages({ 'date.greater': '{#label} must be in the future' })
+    .description('in the future; the tier then falls back to the score'),
+}).id('TierOverrideInput');
+const approveSchema = Joi.object<{ comment?: string }>({
+  comment: Joi.string().trim().max(1000).allow('').description('optional to approve'),
+}).id('TierDecision');
 // The owner learns why from the comment, so a rejection must give one.
-const rejectSchema = Joi.object<{ comment: string }>({ comment: Joi.string().trim().min(3).max(1000).required() });
+const rejectSchema = Joi.object<{ comment: string }>({
+  comment: Joi.string().trim().min(3).max(1000).required().description('why, for the owner: required, 3 or more characters'),
+}).id('TierRejection');
 const listSchema = Joi.object<{ limit: number; cursor?: string; status: ApprovalStatus; customerId?: string }>({
   ...pageKeys,
   status: Joi.string().valid(...approvalStatuses).default('pending'),
   customerId: objectId(),
 });
+
+// The answers, as the handlers below build them.
+const tier = () => Joi.string().valid(...tiers);
+const nullable = (schema: Joi.Schema) => schema.allow(null);
+const source = () => Joi.string().valid(...tierSources);
+
+const approvalSchema = answer({
+  id: objectId(), customerId: objectId(), from: nullable(tier()), to: tier(), source: source(),
+  score: nullable(Joi.number()), policyVersion: nullable(Joi.number().integer()), reason: Joi.string(),
+  override: nullable(answer({ tier: tier(), reason: Joi.string(), expiresAt: nullable(moment()) }))
+    .description('the override asked for, set on the customer when approved'),
+  requestedById: nullable(objectId()).description('null when the classification asked'), requestedByName: Joi.string(), requestedAt: moment(),
+  status: Joi.string().valid(...approvalStatuses), decidedById: nullable(objectId()), decidedByName: nullable(Joi.string()),
+  decidedAt: nullable(moment()), comment: Joi.string().allow(''),
+  appliedAt: nullable(moment()).description('when an approved move reached the customer'),
+  customer: nullable(answer({ id: objectId(), code: Joi.string(), name: Joi.string(), tier: nullable(tier()) }))
+    .optional().description('in lists and reads of the queue'),
+}).id('TierApproval').description('A tier move waiting for, or decided by, an executive or admin');
+
+const breakdownLineSchema = answer({
+  criterion: Joi.string().valid(...criterionKeys), input: nullable(Joi.number()),
+  points: Joi.number().min(0).max(100), weight: Joi.number(),
+  contribution: Joi.number().description('points x weight / 100, one decimal'),
+  missing: Joi.string().optional().description('why the input is missing; the criterion then scores 0'),
+}).id('TierBreakdownLine');
+
+const changeSchema = answer({
+  id: objectId(), from: nullable(tier()), to: tier(), score: nullable(Joi.number()), policyVersion: nullable(Joi.number().integer()),
+  source: source(), reason: Joi.string(),
+  by: answer({ id: nullable(objectId()).description('null for the classification job'), name: Joi.string() }),
+  at: moment(), approvalId: nullable(objectId()),
+}).id('TierChange');
+
+const tierViewSchema = answer({
+  customerId: objectId(), tier: nullable(tier()), tierSource: nullable(source()),
+  score: nullable(Joi.number()).description('0-100, one decimal, under policyVersion'),
+  computedTier: nullable(tier()).description('the tier the score gives; tier differs while an override holds or an approval waits'),
+  policyVersion: nullable(Joi.number().integer()), scoredAt: nullable(moment()),
+  updatedAt: nullable(moment()).description('when the tier last changed'),
+  breakdown: Joi.array().items(breakdownLineSchema),
+  override: nullable(answer({
+    tier: tier(), reason: Joi.string(), byId: objectId(), byName: Joi.string(), at: moment(), expiresAt: nullable(moment()),
+    active: Joi.boolean().description('false once expiresAt has passed; the next scoring then drops it'),
+  })),
+  pendingApproval: Joi.alternatives().try(approvalSchema, Joi.valid(null)),
+  history: Joi.array().items(changeSchema).max(100).description('newest first'),
+}).id('TierView');
+
+const tierViewAnswer = { description: "The customer's tier", body: tierViewSchema };
+const decided = { description: 'The decided approval', body: approvalSchema };
+const customerNotFound = 'No such customer, or one of another team';
+const approvalNotFound = 'No such tier approval';
+const leadershipOnly = 'Only executives and admins see and decide tier approvals';
+const notOwner = "A manager who is not the customer's owner (a member of its account team): only the owner, executives and admins set its override";
+const approvalRule = 'Moves into or out of S or A wait for an executive or admin; B <-> C moves apply at once.';
 
 type Row = Record<string, unknown>;
 const str = (id: unknown) => (id ? String(id) : null);
@@ -101,65 +163,117 @@ async function sendApproval(res: Response, id: Types.ObjectId | string) {
   res.json((await withCustomers([row]))[0]);
 }
 
-// Shares its mount point with other routers, so authentication is attached per route, not with router.use:
-// a request for a path no router has must still reach the 404 handler.
-export function tiersRouter(config: Config): Router {
-  const router = Router();
-  const auth = authenticate(config);
-  const leadership = authorize('executive', 'admin');
+/** Approves or rejects the pending request named by the path, then answers it as decided. */
+const decide = (decision: 'approve' | 'reject') => async (req: Request, res: Response, { body }: { body: { comment?: string } }) => {
+  const user = currentUser(req);
+  const id = new Types.ObjectId(idParam(String(req.params.id), 'tier approval'));
+  const done = await decideApproval(id, decision, { id: user.id, name: user.name }, body.comment ?? '').catch(conflict);
+  if (!done) throw new HttpError(404, 'Not found', 'No tier approval with this id.');
+  await sendApproval(res, id);
+};
 
-  router.get('/customers/:id/tier', auth, async (req, res) => {
-    const id = new Types.ObjectId(idParam(String(req.params.id), 'customer'));
-    res.json(await tierView(id, customerFor(currentUser(req), String(id), 'read').then((c) => c.toObject())));
-  });
+const leadership = ['executive', 'admin'] as const;
 
-  router.post('/customers/:id/tier/override', auth, async (req, res) => {
-    const user = currentUser(req);
-    const customer = await overridableCustomer(user, String(req.params.id));
-    const input = parse(overrideSchema, req.body);
-    const outcome = await requestOverride(customer._id, input, { id: user.id, name: user.name, role: user.role }).catch(conflict);
-    if (outcome.status === 'applied') {
-      res.json(await tierView(customer._id));
-      return;
-    }
-    res.status(202).location(`/api/v1/tier-approvals/${String(outcome.approval._id)}`)
-      .json({ status: 'pending', approval: approvalJson(outcome.approval) });
-  });
+/** A customer's tier (/customers/:id/tier...) and the approvals queue (/tier-approvals...). */
+export const tierOperations = [
+  operation({
+    method: 'get', path: '/api/v1/customers/:id/tier', tag: 'tiers', access: 'signed-in',
+    summary: "A customer's tier, its score breakdown, override, pending approval and history",
+    description: 'Reading never scores: customers are scored when they or their projects and contacts change, and nightly. '
+      + 'A customer never scored yet answers the same shape with nulls.',
+    responses: { 200: tierViewAnswer, 404: customerNotFound },
+    handler: async (req, res) => {
+      const id = new Types.ObjectId(idParam(String(req.params.id), 'customer'));
+      res.json(await tierView(id, customerFor(currentUser(req), String(id), 'read').then((c) => c.toObject())));
+    },
+  }),
 
-  router.delete('/customers/:id/tier/override', auth, async (req, res) => {
-    const user = currentUser(req);
-    const customer = await overridableCustomer(user, String(req.params.id));
-    if (!customer.tierOverride) throw new HttpError(409, 'No override', 'The customer has no tier override to remove.');
-    await clearOverride(customer._id, { id: user.id, name: user.name });
-    res.json(await tierView(customer._id));
-  });
-
-  router.get('/tier-approvals', auth, leadership, async (req, res) => {
-    const input = parse(listSchema, req.query);
-    const direction = input.status === 'pending' ? 1 : -1;
-    const and: Row[] = [{ status: input.status }];
-    if (input.customerId) and.push({ customerId: new Types.ObjectId(input.customerId) });
-    const after = afterPosition(input.cursor, direction);
-    if (Object.keys(after).length) and.push(after);
-    const rows = await TierApprovalModel.find({ $and: and }).sort({ requestedAt: direction, _id: direction }).limit(input.limit + 1).lean();
-    const page = toPage(rows, input.limit, (r) => ({ t: r.requestedAt.getTime(), id: String(r._id) }), (r) => r);
-    res.json({ items: await withCustomers(page.items), nextCursor: page.nextCursor });
-  });
-
-  router.get('/tier-approvals/:id', auth, leadership, async (req, res) => {
-    await sendApproval(res, idParam(String(req.params.id), 'tier approval'));
-  });
-
-  for (const decision of ['approve', 'reject'] as const) {
-    router.post(`/tier-approvals/:id/${decision}`, auth, leadership, async (req, res) => {
+  operation({
+    method: 'post', path: '/api/v1/customers/:id/tier/override', tag: 'tiers', access: 'signed-in',
+    summary: 'Set a tier override (the owner, executives, admins)',
+    description: `${approvalRule} An owner's override into or out of S or A waits for approval (202); an executive's or admin's own `
+      + 'override applies at once (200). A team member who is not the owner gets 403.',
+    body: overrideSchema,
+    responses: {
+      200: tierViewAnswer,
+      202: {
+        description: 'The override waits for an executive or admin',
+        headers: { Location: { description: 'the approval', schema: { type: 'string' } } },
+        body: answer({ status: Joi.string().valid('pending'), approval: approvalSchema }),
+      },
+      403: notOwner, 404: customerNotFound, 409: 'The customer changed while the override was applied; try again',
+    },
+    handler: async (req, res, { body: input }) => {
       const user = currentUser(req);
-      const id = new Types.ObjectId(idParam(String(req.params.id), 'tier approval'));
-      const { comment } = parse<{ comment?: string }>(decision === 'approve' ? approveSchema : rejectSchema, req.body);
-      const decided = await decideApproval(id, decision, { id: user.id, name: user.name }, comment ?? '').catch(conflict);
-      if (!decided) throw new HttpError(404, 'Not found', 'No tier approval with this id.');
-      await sendApproval(res, id);
-    });
-  }
+      const customer = await overridableCustomer(user, String(req.params.id));
+      const outcome = await requestOverride(customer._id, input, { id: user.id, name: user.name, role: user.role }).catch(conflict);
+      if (outcome.status === 'applied') {
+        res.json(await tierView(customer._id));
+        return;
+      }
+      res.status(202).location(`/api/v1/tier-approvals/${String(outcome.approval._id)}`)
+        .json({ status: 'pending', approval: approvalJson(outcome.approval) });
+    },
+  }),
 
-  return router;
-}
+  operation({
+    method: 'delete', path: '/api/v1/customers/:id/tier/override', tag: 'tiers', access: 'signed-in',
+    summary: 'Remove the tier override; the tier follows the score through the usual rules',
+    description: approvalRule,
+    responses: { 200: tierViewAnswer, 403: notOwner, 404: customerNotFound, 409: 'The customer has no override' },
+    handler: async (req, res) => {
+      const user = currentUser(req);
+      const customer = await overridableCustomer(user, String(req.params.id));
+      if (!customer.tierOverride) throw new HttpError(409, 'No override', 'The customer has no tier override to remove.');
+      await clearOverride(customer._id, { id: user.id, name: user.name });
+      res.json(await tierView(customer._id));
+    },
+  }),
+
+  operation({
+    method: 'get', path: '/api/v1/tier-approvals', tag: 'tiers', access: leadership,
+    summary: 'Tier approvals (executives, admins): pending ones oldest first, decided ones newest first',
+    query: listSchema,
+    responses: { 200: { description: 'A page of approvals', body: page(approvalSchema) }, 403: leadershipOnly },
+    handler: async (_req, res, { query: input }) => {
+      const direction = input.status === 'pending' ? 1 : -1;
+      const and: Row[] = [{ status: input.status }];
+      if (input.customerId) and.push({ customerId: new Types.ObjectId(input.customerId) });
+      const after = afterPosition(input.cursor, direction);
+      if (Object.keys(after).length) and.push(after);
+      const rows = await TierApprovalModel.find({ $and: and }).sort({ requestedAt: direction, _id: direction }).limit(input.limit + 1).lean();
+      const found = toPage(rows, input.limit, (r) => ({ t: r.requestedAt.getTime(), id: String(r._id) }), (r) => r);
+      res.json({ items: await withCustomers(found.items), nextCursor: found.nextCursor });
+    },
+  }),
+
+  operation({
+    method: 'get', path: '/api/v1/tier-approvals/:id', tag: 'tiers', access: leadership,
+    summary: 'Read a tier approval (executives, admins)',
+    responses: { 200: { description: 'Approval', body: approvalSchema }, 403: leadershipOnly, 404: approvalNotFound },
+    handler: async (req, res) => {
+      await sendApproval(res, idParam(String(req.params.id), 'tier approval'));
+    },
+  }),
+
+  operation({
+    method: 'post', path: '/api/v1/tier-approvals/:id/approve', tag: 'tiers', access: leadership,
+    summary: 'Approve a pending request; the tier changes at once (executives, admins)',
+    description: 'The body may be left out: the comment is optional.',
+    body: approveSchema,
+    responses: {
+      200: decided, 403: leadershipOnly, 404: approvalNotFound,
+      409: 'Already decided, or the customer’s tier changed since the request (it is then superseded)',
+    },
+    handler: decide('approve'),
+  }),
+
+  operation({
+    method: 'post', path: '/api/v1/tier-approvals/:id/reject', tag: 'tiers', access: leadership,
+    summary: 'Reject a pending request with a comment for the owner (executives, admins)',
+    description: 'The same computed move is not asked again under the same policy version.',
+    body: rejectSchema,
+    responses: { 200: decided, 403: leadershipOnly, 404: approvalNotFound, 409: 'Already decided' },
+    handler: decide('reject'),
+  }),
+];

@@ -8,8 +8,6 @@ import { customersRouter } from '../routes/customers.ts';
 import { customersCsvRouter } from '../routes/customers-csv.ts';
 import { plansRouter } from '../routes/plans.ts';
 import { projectsRouter } from '../routes/projects.ts';
-import { tierPolicyRouter } from '../routes/tier-policy.ts';
-import { tiersRouter } from '../routes/tiers.ts';
 import { timelineRouter } from '../routes/timeline.ts';
 import { docsAssets } from '../routes/docs.ts';
 import { importsRouter } from '../routes/imports.ts';
@@ -33,15 +31,12 @@ export function mountedRouters(config: Config): Array<[string, Router]> {
     ['/api/v1/customers', customersRouter(config)],
     // Projects live under /customers/:id/... and at their own /projects/:id.
     ['/api/v1', projectsRouter(config)],
-    // The tier of a customer (/customers/:id/tier...) and the approvals queue (/tier-approvals...).
-    ['/api/v1', tiersRouter(config)],
     // Account plans: /customers/:id/plans and /plans...
     ['/api/v1', plansRouter(config)],
     // Visits (/customers/:id/visits, /visits...) and improvement actions (/actions...).
     ['/api/v1', visitsRouter(config)],
     // Authenticated by the secret in its address, not a Bearer token (calendar apps cannot send one).
     ['/api/v1/calendar', calendarRouter(config)],
-    ['/api/v1/tier-policy', tierPolicyRouter(config)],
   ];
 }
 

@@ -1,10 +1,8 @@
-import { errors, idParam, json, pageParams, problem, ref, secured, type Part } from './openapi/common.ts';
+import { problem, type Part } from './openapi/common.ts';
 import { customersPart } from './openapi/customers.ts';
 import { customersCsvPart } from './openapi/customers-csv.ts';
 import { plansPart } from './openapi/plans.ts';
 import { projectsPart } from './openapi/projects.ts';
-import { tierPolicyPart } from './openapi/tier-policy.ts';
-import { tiersPart } from './openapi/tiers.ts';
 import { documentOperations } from './openapi-operations.ts';
 import { operations } from './operations.ts';
 import { visitsPart } from './openapi/visits.ts';
@@ -69,7 +67,7 @@ const base = {
 };
 
 // Each resource describes its own paths and schemas beside the shared ones above.
-const parts: Part[] = [customersPart, customersCsvPart, projectsPart, tiersPart, tierPolicyPart, plansPart, visitsPart];
+const parts: Part[] = [customersPart, customersCsvPart, projectsPart, plansPart, visitsPart];
 
 const declared = documentOperations(operations);
 

@@ -7,6 +7,8 @@ import { meOperations } from '../routes/me.ts';
 import { metricsOperations } from '../routes/metrics.ts';
 import { notificationOperations } from '../routes/notifications.ts';
 import { reportOperations } from '../routes/reports.ts';
+import { tierOperations } from '../routes/tiers.ts';
+import { tierPolicyOperations } from '../routes/tier-policy.ts';
 import { userOperations } from '../routes/users.ts';
 import { webhookOperations } from '../routes/webhooks.ts';
 import type { Operation } from './operation.ts';
@@ -24,4 +26,6 @@ export const operations: readonly Operation[] = [
   ...notificationOperations,
   ...reportOperations,
   ...webhookOperations,
+  ...tierOperations,
+  ...tierPolicyOperations,
 ];
