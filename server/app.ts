@@ -4,7 +4,6 @@ import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from 'pino';
 import { authRouter } from '../routes/auth.ts';
-import { calendarRouter } from '../routes/calendar.ts';
 import { customersRouter } from '../routes/customers.ts';
 import { customersCsvRouter } from '../routes/customers-csv.ts';
 import { notificationsRouter } from '../routes/notifications.ts';
@@ -20,7 +19,6 @@ import { healthRouter } from '../routes/health.ts';
 import { importsRouter } from '../routes/imports.ts';
 import { meRouter } from '../routes/me.ts';
 import { usersRouter } from '../routes/users.ts';
-import { visitsRouter } from '../routes/visits.ts';
 import { webhooksRouter } from '../routes/webhooks.ts';
 import type { Config } from './config.ts';
 import { errorHandler, notFoundRoute } from './errors.ts';
@@ -49,11 +47,7 @@ export function mountedRouters(config: Config): Array<[string, Router]> {
     ['/api/v1', tiersRouter(config)],
     // Account plans: /customers/:id/plans and /plans...
     ['/api/v1', plansRouter(config)],
-    // Visits (/customers/:id/visits, /visits...) and improvement actions (/actions...).
-    ['/api/v1', visitsRouter(config)],
     ['/api/v1/notifications', notificationsRouter(config)],
-    // Authenticated by the secret in its address, not a Bearer token (calendar apps cannot send one).
-    ['/api/v1/calendar', calendarRouter(config)],
     ['/api/v1/webhooks', webhooksRouter(config)],
     ['/api/v1/emails', emailsRouter(config)],
     ['/api/v1/tier-policy', tierPolicyRouter(config)],
