@@ -3,7 +3,6 @@ import express, { type Router } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from 'pino';
-import { calendarRouter } from '../routes/calendar.ts';
 import { customersRouter } from '../routes/customers.ts';
 import { customersCsvRouter } from '../routes/customers-csv.ts';
 import { plansRouter } from '../routes/plans.ts';
@@ -11,7 +10,6 @@ import { projectsRouter } from '../routes/projects.ts';
 import { timelineRouter } from '../routes/timeline.ts';
 import { docsAssets } from '../routes/docs.ts';
 import { importsRouter } from '../routes/imports.ts';
-import { visitsRouter } from '../routes/visits.ts';
 import type { Config } from './config.ts';
 import { errorHandler, notFoundRoute } from './errors.ts';
 import { httpMetrics } from './metrics.ts';
@@ -33,10 +31,6 @@ export function mountedRouters(config: Config): Array<[string, Router]> {
     ['/api/v1', projectsRouter(config)],
     // Account plans: /customers/:id/plans and /plans...
     ['/api/v1', plansRouter(config)],
-    // Visits (/customers/:id/visits, /visits...) and improvement actions (/actions...).
-    ['/api/v1', visitsRouter(config)],
-    // Authenticated by the secret in its address, not a Bearer token (calendar apps cannot send one).
-    ['/api/v1/calendar', calendarRouter(config)],
   ];
 }
 

@@ -5,7 +5,6 @@ import { plansPart } from './openapi/plans.ts';
 import { projectsPart } from './openapi/projects.ts';
 import { documentOperations } from './openapi-operations.ts';
 import { operations } from './operations.ts';
-import { visitsPart } from './openapi/visits.ts';
 
 // The OpenAPI 3.1 document served at /api/openapi.json. test/server/openapi.test.ts fails when a route
 // registered in app.ts is missing here, and validates the document against the OpenAPI 3.1 schema.
@@ -37,16 +36,6 @@ const base = {
     { name: 'operations', description: 'Health, readiness, this document and its pages' },
   ],
   paths: {
-    '/api/v1/calendar/{file}': {
-      get: {
-        tags: ['visits'], summary: "iCalendar feed of the token owner's scheduled visits (no Bearer token: the address is the credential)",
-        parameters: [{ name: 'file', in: 'path', required: true, description: '`<token>.ics` from POST /api/v1/me/calendar-token', schema: { type: 'string' } }],
-        responses: {
-          200: { description: 'text/calendar feed (VCALENDAR with one VEVENT per scheduled visit, overdue ones included)', content: { 'text/calendar': {} } },
-          404: problem('Unknown, rotated or deactivated calendar address'),
-        },
-      },
-    },
   },
   components: {
     securitySchemes: {
@@ -67,7 +56,7 @@ const base = {
 };
 
 // Each resource describes its own paths and schemas beside the shared ones above.
-const parts: Part[] = [customersPart, customersCsvPart, projectsPart, plansPart, visitsPart];
+const parts: Part[] = [customersPart, customersCsvPart, projectsPart, plansPart];
 
 const declared = documentOperations(operations);
 
@@ -96,9 +85,9 @@ const tooManyRequests = {
   headers: { ...rateLimitHeaders, 'Retry-After': { description: 'seconds to wait', schema: { type: 'integer' } } },
 };
 
-/** The operations anyone may call: they take no bearer token (the calendar feed carries its own token in its URL). */
+/** The operations anyone may call: they take no bearer token. */
 const publicOperations = new Set([
-  'post /api/v1/auth/login', 'post /api/v1/auth/refresh', 'post /api/v1/auth/logout', 'get /api/v1/calendar/{file}',
+  'post /api/v1/auth/login', 'post /api/v1/auth/refresh', 'post /api/v1/auth/logout',
   'get /healthz', 'get /readyz', 'get /api/openapi.json', 'get /api/postman.json', 'get /docs',
 ]);
 

@@ -1,4 +1,5 @@
 import { authOperations } from '../routes/auth.ts';
+import { calendarOperations } from '../routes/calendar.ts';
 import { contactOperations } from '../routes/contacts.ts';
 import { docsOperations } from '../routes/docs.ts';
 import { emailOperations } from '../routes/emails.ts';
@@ -10,6 +11,7 @@ import { reportOperations } from '../routes/reports.ts';
 import { tierOperations } from '../routes/tiers.ts';
 import { tierPolicyOperations } from '../routes/tier-policy.ts';
 import { userOperations } from '../routes/users.ts';
+import { visitsOperations } from '../routes/visits.ts';
 import { webhookOperations } from '../routes/webhooks.ts';
 import type { Operation } from './operation.ts';
 
@@ -28,4 +30,6 @@ export const operations: readonly Operation[] = [
   ...webhookOperations,
   ...tierOperations,
   ...tierPolicyOperations,
+  ...visitsOperations,
+  ...calendarOperations,
 ];
