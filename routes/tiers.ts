@@ -259,8 +259,7 @@ export const tierOperations = [
   operation({
     method: 'post', path: '/api/v1/tier-approvals/:id/approve', tag: 'tiers', access: leadership,
     summary: 'Approve a pending request; the tier changes at once (executives, admins)',
-    description: 'The body may be left out: the comment is optional.',
-    body: approveSchema,
+    body: approveSchema, bodyOptional: true,
     responses: {
       200: decided, 403: leadershipOnly, 404: approvalNotFound,
       409: 'Already decided, or the customer’s tier changed since the request (it is then superseded)',
