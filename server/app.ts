@@ -5,19 +5,15 @@ import { pinoHttp } from 'pino-http';
 import type { Logger } from 'pino';
 import { authRouter } from '../routes/auth.ts';
 import { calendarRouter } from '../routes/calendar.ts';
-import { customersRouter } from '../routes/customers.ts';
-import { customersCsvRouter } from '../routes/customers-csv.ts';
 import { notificationsRouter } from '../routes/notifications.ts';
 import { plansRouter } from '../routes/plans.ts';
 import { projectsRouter } from '../routes/projects.ts';
 import { reportsRouter } from '../routes/reports.ts';
 import { tierPolicyRouter } from '../routes/tier-policy.ts';
 import { tiersRouter } from '../routes/tiers.ts';
-import { timelineRouter } from '../routes/timeline.ts';
 import { docsRouter } from '../routes/docs.ts';
 import { emailsRouter } from '../routes/emails.ts';
 import { healthRouter } from '../routes/health.ts';
-import { importsRouter } from '../routes/imports.ts';
 import { meRouter } from '../routes/me.ts';
 import { usersRouter } from '../routes/users.ts';
 import { visitsRouter } from '../routes/visits.ts';
@@ -38,11 +34,6 @@ export function mountedRouters(config: Config): Array<[string, Router]> {
     ['/api/v1/auth', authRouter(config)],
     ['/api/v1/me', meRouter(config)],
     ['/api/v1/users', usersRouter(config)],
-    // Before the customers router (which authenticates everything under it), with authentication per route.
-    ['/api/v1/customers', customersCsvRouter(config)],
-    ['/api/v1/imports', importsRouter(config)],
-    ['/api/v1/customers', timelineRouter(config)],
-    ['/api/v1/customers', customersRouter(config)],
     // Projects live under /customers/:id/... and at their own /projects/:id.
     ['/api/v1', projectsRouter(config)],
     // The tier of a customer (/customers/:id/tier...) and the approvals queue (/tier-approvals...).

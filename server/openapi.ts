@@ -1,6 +1,4 @@
 import { errors, idParam, json, pageParams, problem, ref, secured, type Part } from './openapi/common.ts';
-import { customersPart } from './openapi/customers.ts';
-import { customersCsvPart } from './openapi/customers-csv.ts';
 import { notificationsPart } from './openapi/notifications.ts';
 import { mailPart } from './openapi/mail.ts';
 import { plansPart } from './openapi/plans.ts';
@@ -240,7 +238,7 @@ const base = {
 };
 
 // Each resource describes its own paths and schemas beside the shared ones above.
-const parts: Part[] = [customersPart, customersCsvPart, projectsPart, tiersPart, tierPolicyPart, plansPart, visitsPart, notificationsPart, mailPart, reportsPart];
+const parts: Part[] = [projectsPart, tiersPart, tierPolicyPart, plansPart, visitsPart, notificationsPart, mailPart, reportsPart];
 
 const declared = documentOperations(operations);
 
