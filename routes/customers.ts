@@ -1,26 +1,18 @@
 import type { Response } from 'express';
 import Joi from 'joi';
 import { ActionModel } from '../models/action.ts';
-import { recordChange, diffFields } from '../models/change.ts';
-import {
-  CustomerModel, canAssign, customerInternalPaths, nameKeyOf, tierSources, tiers, wouldCycle, type CustomerDocument,
-} from '../models/customer.ts';
+import { CustomerModel, canAssign, canCreateFor, customerInternalPaths, tierSources, tiers, type CustomerDocument } from '../models/customer.ts';
 import { afterPosition, customerFilter, isPosition, positionOf, sortOf } from '../models/customer-query.ts';
 import { toPublicJson } from '../models/json.ts';
-import { ProjectModel } from '../models/project.ts';
-import { rescore } from '../models/tiering.ts';
-import { keepCadenceVisits, reassignOpenVisits } from '../models/visit.ts';
-import { activeUserIds } from '../models/user.ts';
 import { answer, moment, objectId, page } from '../schemas/common.ts';
-import {
-  createCustomerSchema, customerFields, customerListKeys, patchCustomerSchema, type CustomerInput, type CustomerListQuery,
-} from '../schemas/customer-input.ts';
-import { currentUser, customerFor, type AuthUser } from '../server/auth.ts';
-import { HttpError, type FieldError } from '../server/errors.ts';
+import { createCustomerSchema, customerFields, customerListKeys, patchCustomerSchema, type CustomerListQuery } from '../schemas/customer-input.ts';
+import { currentUser, customerFor } from '../server/auth.ts';
+import { HttpError, invalidFields, type FieldError } from '../server/errors.ts';
 import { applyToLatest, etagHeader, etagOf, ifMatchHeader, staleError } from '../server/etag.ts';
 import { operation } from '../server/operation.ts';
 import { decodeCursor, pageKeys, toPage } from '../server/paging.ts';
 import { idParam } from '../server/validate.ts';
+import { changeCustomer, changeProblems, createCustomer, newCustomerProblems, reassigns, setArchived } from '../usecases/customer-write.ts';
 
 const listSchema = Joi.object<CustomerListQuery>({ ...pageKeys, ...customerListKeys });
 
@@ -80,66 +72,8 @@ function sendCustomer(res: Response, customer: CustomerDocument, status = 200, e
   res.status(status).setHeader('ETag', etagOf(customer.__v ?? 0)).json({ ...customer.toJSON(), ...extra });
 }
 
-/** Owner and team members must be active users; answers the field errors, empty when all is well. */
-async function checkPeople(input: Partial<CustomerInput>): Promise<FieldError[]> {
-  const ids = [...(input.ownerId ? [input.ownerId] : []), ...(input.accountTeam ?? [])];
-  const found = await activeUserIds(ids);
-  const errors: FieldError[] = [];
-  if (input.ownerId && !found.has(input.ownerId)) errors.push({ field: 'ownerId', message: 'ownerId must be an active user' });
-  (input.accountTeam ?? []).forEach((id, i) => {
-    if (!found.has(id)) errors.push({ field: `accountTeam.${i}`, message: `accountTeam.${i} must be an active user` });
-  });
-  return errors;
-}
-
-async function checkParent(user: AuthUser, customerId: string | undefined, parentId: string | null | undefined): Promise<FieldError[]> {
-  if (!parentId) return [];
-  const parent = await CustomerModel.findById(parentId, { ownerId: 1, accountTeam: 1 }).lean();
-  // A parent the caller cannot see is reported as missing, like any other customer of another team.
-  if (!parent || (user.role === 'manager' && ![String(parent.ownerId), ...parent.accountTeam.map(String)].includes(user.id))) {
-    return [{ field: 'parentId', message: 'parentId must be a customer you can see' }];
-  }
-  if (customerId && (await wouldCycle(customerId, parentId))) {
-    return [{ field: 'parentId', message: 'parentId cannot be the customer itself or one of its subsidiaries' }];
-  }
-  return [];
-}
-
-// revenue12m sums project values in the customer's currency, so it cannot change under existing projects.
-async function checkCurrency(customer: CustomerDocument, currency: string | undefined): Promise<FieldError[]> {
-  if (!currency || currency === customer.currency || !(await ProjectModel.exists({ customerId: customer._id }))) return [];
-  return [{ field: 'currency', message: 'currency cannot change while the customer has projects' }];
-}
-
 function rejectIfAny(errors: FieldError[]) {
-  if (errors.length) throw new HttpError(400, 'Validation failed', 'The request has invalid fields.', { errors });
-}
-
-/** Other customers with the same normalized name, named only when the caller may see them. */
-async function duplicateWarnings(user: AuthUser, customer: CustomerDocument) {
-  const twins = await CustomerModel.find({ nameKey: customer.nameKey, _id: { $ne: customer._id } }, { code: 1, name: 1, ownerId: 1, accountTeam: 1 }).limit(5).lean();
-  return twins.map((t) => (user.role !== 'manager' || String(t.ownerId) === user.id || t.accountTeam.some((m) => String(m) === user.id)
-    ? { type: 'possible-duplicate', message: `A customer with a similar name exists: ${t.name} (${t.code}).`, customerId: String(t._id), code: t.code, name: t.name }
-    : { type: 'possible-duplicate', message: 'A customer with a similar name exists in another team; check with an administrator before you go on.' }));
-}
-
-/** `{company: {industry: 'x'}}` to `{'company.industry': 'x'}`, so a PATCH changes only the fields it names. */
-function flatten(input: Record<string, unknown>, nested = new Set(['company', 'tierInputs'])): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(input)) {
-    if (nested.has(key) && value && typeof value === 'object') {
-      for (const [inner, v] of Object.entries(value)) out[`${key}.${inner}`] = v;
-    } else {
-      out[key] = value;
-    }
-  }
-  return out;
-}
-
-/** The stored customer after a rescoring, whose derived tier fields the document in hand does not have. */
-async function reread(customer: CustomerDocument, rescoring: () => Promise<unknown>): Promise<CustomerDocument> {
-  await rescoring();
-  return (await CustomerModel.findById(customer._id)) ?? customer;
+  if (errors.length) throw invalidFields(errors);
 }
 
 /** Customers never deleted: DELETE archives, and restore brings them back. */
@@ -158,22 +92,7 @@ function archiveOperation(archived: boolean) {
     handler: async (req, res) => {
       const user = currentUser(req);
       const customer = await customerFor(user, String(req.params.id), 'change');
-      // Conditional on the state it leaves: of two requests at once exactly one archives (or restores) and tells the
-      // timeline; the other finds it done and answers the same state.
-      const changed = customer.archived !== archived && await CustomerModel.findOneAndUpdate(
-        { _id: customer._id, archived: !archived },
-        { $set: { archived, archivedAt: archived ? new Date() : null }, $inc: { __v: 1 } },
-        { returnDocument: 'after' },
-      );
-      if (!changed) return sendCustomer(res, customer.archived === archived ? customer : (await CustomerModel.findById(customer._id)) ?? customer);
-      await recordChange({
-        customerId: changed._id, entity: 'customer', entityId: changed._id, entityName: changed.name,
-        action: archived ? 'archived' : 'restored', actor: user, fields: [{ field: 'archived', old: !archived, new: archived }],
-      });
-      // Archived customers are not scored or visited (their open visit is cancelled); a restored one is at once.
-      if (archived) await keepCadenceVisits([changed._id]);
-      else return sendCustomer(res, await reread(changed, async () => { await rescore(changed._id, 'restored'); await keepCadenceVisits([changed._id]); }));
-      sendCustomer(res, changed);
+      sendCustomer(res, await setArchived(user, customer, archived));
     },
   });
 }
@@ -212,19 +131,11 @@ export const customerOperations = [
     },
     handler: async (req, res, { body: input }) => {
       const user = currentUser(req);
-      if (input.ownerId && input.ownerId !== user.id && user.role !== 'admin') {
-        throw new HttpError(403, 'Forbidden', 'Only admins create customers for another owner.');
-      }
-      rejectIfAny([...(await checkPeople(input)), ...(await checkParent(user, undefined, input.parentId))]);
-      const customer = await CustomerModel.create({ ...input, ownerId: input.ownerId ?? user.id, nameKey: nameKeyOf(input.name) });
-      await recordChange({ customerId: customer._id, entity: 'customer', entityId: customer._id, entityName: customer.name, action: 'created', actor: user });
-      const warnings = await duplicateWarnings(user, customer);
+      if (!canCreateFor(user, input.ownerId)) throw new HttpError(403, 'Forbidden', 'Only admins create customers for another owner.');
+      rejectIfAny(await newCustomerProblems(user, input));
+      const { customer, warnings } = await createCustomer(user, input);
       res.location(`/api/v1/customers/${customer.id}`);
-      const scored = await reread(customer, async () => {
-        await rescore(customer._id, 'new customer');
-        await keepCadenceVisits([customer._id]); // its first satisfaction visit
-      });
-      sendCustomer(res, scored, 201, warnings.length ? { warnings } : {});
+      sendCustomer(res, customer, 201, warnings.length ? { warnings } : {});
     },
   }),
 
@@ -259,33 +170,16 @@ export const customerOperations = [
     },
     handler: async (req, res, { body: input }) => {
       const user = currentUser(req);
-      const { before, updated } = await applyToLatest(req, 'customer', async (version) => {
+      const updated = await applyToLatest(req, 'customer', async (version) => {
         const customer = await customerFor(user, String(req.params.id), 'change');
-        if ((input.ownerId !== undefined || input.accountTeam !== undefined) && !canAssign(user, customer)) {
+        if (reassigns(input) && !canAssign(user, customer)) {
           throw new HttpError(403, 'Forbidden', 'Only the owner or an admin changes the owner or the account team.');
         }
         if (version !== undefined && version !== customer.__v) throw staleError('customer');
-        rejectIfAny([
-          ...(await checkPeople(input)),
-          ...(await checkParent(user, customer.id, input.parentId)),
-          ...(await checkCurrency(customer, input.currency)),
-        ]);
-        const set = flatten({ ...input, ...(input.name ? { nameKey: nameKeyOf(input.name) } : {}) });
+        rejectIfAny(await changeProblems(user, customer, input));
         // Conditional on the version read above, so a write that slipped in meanwhile is never overwritten.
-        const updated = await CustomerModel.findOneAndUpdate(
-          { _id: customer._id, __v: customer.__v },
-          { $set: set, $inc: { __v: 1 } },
-          { returnDocument: 'after', runValidators: true },
-        );
-        return updated && { before: customer.toObject(), updated };
+        return changeCustomer(user, customer, input);
       });
-      await recordChange({
-        customerId: updated._id, entity: 'customer', entityId: updated._id, entityName: updated.name, action: 'updated', actor: user,
-        fields: diffFields(before, updated.toObject()),
-      });
-      // A new owner or team: open visits of people no longer on the customer go to its owner.
-      if (input.ownerId !== undefined || input.accountTeam !== undefined) await reassignOpenVisits([updated]);
-      if (input.tierInputs) return sendCustomer(res, await reread(updated, () => rescore(updated._id, 'tier inputs changed')));
       sendCustomer(res, updated);
     },
   }),
