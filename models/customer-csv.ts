@@ -248,13 +248,6 @@ export function withChanges(stored: StoredCustomer, set: Record<string, unknown>
   return after;
 }
 
-/** `{company: {industry: 'x'}}` to `{'company.industry': 'x'}`. */
-export function dotted(input: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(input).flatMap(([key, value]) => (value && typeof value === 'object' && !Array.isArray(value)
-    ? Object.entries(value).map(([inner, v]) => [`${key}.${inner}`, v])
-    : [[key, value]])));
-}
-
 const IN_CHUNK = 1000;
 
 /** `find({[field]: {$in: values}})` in chunks, so a large file does not make one huge query. */

@@ -173,6 +173,11 @@ export function canChange(user: AuthUser, customer: Access): boolean {
   return user.role === 'admin' || (user.role === 'manager' && isOwnerOrTeam(user, customer));
 }
 
+/** Only admins create a customer for another owner (through the API or an import). */
+export function canCreateFor(user: AuthUser, ownerId: string | undefined): boolean {
+  return !ownerId || ownerId === user.id || user.role === 'admin';
+}
+
 /** Only admins and the owner may hand the customer to someone else or change its team. */
 export function canAssign(user: AuthUser, customer: Access): boolean {
   return user.role === 'admin' || String(customer.ownerId) === user.id;
@@ -185,6 +190,18 @@ export function canSeePersonal(user: AuthUser, customer: Access): boolean {
 
 function isOwnerOrTeam(user: AuthUser, customer: Access): boolean {
   return String(customer.ownerId) === user.id || (customer.accountTeam ?? []).some((id) => String(id) === user.id);
+}
+
+// --- writes -------------------------------------------------------------------------------------------------------
+
+/**
+ * `{company: {industry: 'x'}}` to `{'company.industry': 'x'}`: the `$set` of a change that names some fields of the
+ * company profile or the tier inputs leaves the others as they are (a PATCH, an import).
+ */
+export function dotted(input: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(input).flatMap(([key, value]) => (value && typeof value === 'object' && !Array.isArray(value)
+    ? Object.entries(value).map(([inner, v]) => [`${key}.${inner}`, v])
+    : [[key, value]])));
 }
 
 // --- hierarchy ----------------------------------------------------------------------------------------------------

@@ -3,13 +3,9 @@ import express, { type Router } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from 'pino';
-import { customersRouter } from '../routes/customers.ts';
-import { customersCsvRouter } from '../routes/customers-csv.ts';
 import { plansRouter } from '../routes/plans.ts';
 import { projectsRouter } from '../routes/projects.ts';
-import { timelineRouter } from '../routes/timeline.ts';
 import { docsAssets } from '../routes/docs.ts';
-import { importsRouter } from '../routes/imports.ts';
 import type { Config } from './config.ts';
 import { errorHandler, notFoundRoute } from './errors.ts';
 import { httpMetrics } from './metrics.ts';
@@ -22,11 +18,6 @@ export function mountedRouters(config: Config): Array<[string, Router]> {
   return [
     ['/', docsAssets()],
     ['/', operationsRouter(operations, config)],
-    // Before the customers router (which authenticates everything under it), with authentication per route.
-    ['/api/v1/customers', customersCsvRouter(config)],
-    ['/api/v1/imports', importsRouter(config)],
-    ['/api/v1/customers', timelineRouter(config)],
-    ['/api/v1/customers', customersRouter(config)],
     // Projects live under /customers/:id/... and at their own /projects/:id.
     ['/api/v1', projectsRouter(config)],
     // Account plans: /customers/:id/plans and /plans...

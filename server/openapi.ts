@@ -1,6 +1,4 @@
 import { problem, type Part } from './openapi/common.ts';
-import { customersPart } from './openapi/customers.ts';
-import { customersCsvPart } from './openapi/customers-csv.ts';
 import { plansPart } from './openapi/plans.ts';
 import { projectsPart } from './openapi/projects.ts';
 import { documentOperations } from './openapi-operations.ts';
@@ -56,7 +54,7 @@ const base = {
 };
 
 // Each resource describes its own paths and schemas beside the shared ones above.
-const parts: Part[] = [customersPart, customersCsvPart, projectsPart, plansPart];
+const parts: Part[] = [projectsPart, plansPart];
 
 const declared = documentOperations(operations);
 

@@ -1,15 +1,19 @@
 import { authOperations } from '../routes/auth.ts';
 import { calendarOperations } from '../routes/calendar.ts';
 import { contactOperations } from '../routes/contacts.ts';
+import { customerCsvOperations } from '../routes/customers-csv.ts';
+import { customerOperations } from '../routes/customers.ts';
 import { docsOperations } from '../routes/docs.ts';
 import { emailOperations } from '../routes/emails.ts';
 import { healthOperations } from '../routes/health.ts';
+import { importOperations } from '../routes/imports.ts';
 import { meOperations } from '../routes/me.ts';
 import { metricsOperations } from '../routes/metrics.ts';
 import { notificationOperations } from '../routes/notifications.ts';
 import { reportOperations } from '../routes/reports.ts';
 import { tierOperations } from '../routes/tiers.ts';
 import { tierPolicyOperations } from '../routes/tier-policy.ts';
+import { timelineOperations } from '../routes/timeline.ts';
 import { userOperations } from '../routes/users.ts';
 import { visitsOperations } from '../routes/visits.ts';
 import { webhookOperations } from '../routes/webhooks.ts';
@@ -32,4 +36,9 @@ export const operations: readonly Operation[] = [
   ...tierPolicyOperations,
   ...visitsOperations,
   ...calendarOperations,
+  // the CSV export and import before /customers/:id, which would take their paths
+  ...customerCsvOperations,
+  ...customerOperations,
+  ...timelineOperations,
+  ...importOperations,
 ];

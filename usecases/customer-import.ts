@@ -1,9 +1,9 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import Joi from 'joi';
 import { Types } from 'mongoose';
-import { canAssign, canChange, canRead, nameKeyOf } from '../models/customer.ts';
+import { canAssign, canChange, canCreateFor, canRead, dotted, nameKeyOf } from '../models/customer.ts';
 import {
-  changesOf, customersWhereIn, cycleIssues, dotted, readCsv, rowRequest, type CsvIssue, type RowRequest, type StoredCustomer,
+  changesOf, customersWhereIn, cycleIssues, readCsv, rowRequest, type CsvIssue, type RowRequest, type StoredCustomer,
 } from '../models/customer-csv.ts';
 import { reclassify } from '../models/tiering.ts';
 import { UserModel, type AuthUser } from '../models/user.ts';
@@ -123,7 +123,7 @@ function checkRow(user: AuthUser, { line, request, value }: ValidRow, ctx: Looku
     if (allowed) parentId = parent ? String(parent._id) : ctx.idOfCode.get(request.parentCode)!;
     else issue('parentCode', 'parentCode must be a customer you can see or a code in this file');
   }
-  if (!existing && ownerId && ownerId !== user.id && user.role !== 'admin') issue('ownerEmail', 'only admins import customers for another owner');
+  if (!existing && !canCreateFor(user, ownerId)) issue('ownerEmail', 'only admins import customers for another owner');
   const teamChanged = accountTeam && [...accountTeam].sort().join() !== existing?.accountTeam.map(String).sort().join();
   if (existing && ((ownerId && ownerId !== String(existing.ownerId)) || teamChanged) && !canAssign(user, existing)) {
     issue(ownerId && ownerId !== String(existing.ownerId) ? 'ownerEmail' : 'accountTeamEmails', 'only the owner or an admin changes the owner or the account team');
