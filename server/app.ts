@@ -8,8 +8,6 @@ import { calendarRouter } from '../routes/calendar.ts';
 import { customersRouter } from '../routes/customers.ts';
 import { customersCsvRouter } from '../routes/customers-csv.ts';
 import { notificationsRouter } from '../routes/notifications.ts';
-import { plansRouter } from '../routes/plans.ts';
-import { projectsRouter } from '../routes/projects.ts';
 import { reportsRouter } from '../routes/reports.ts';
 import { tierPolicyRouter } from '../routes/tier-policy.ts';
 import { tiersRouter } from '../routes/tiers.ts';
@@ -43,12 +41,8 @@ export function mountedRouters(config: Config): Array<[string, Router]> {
     ['/api/v1/imports', importsRouter(config)],
     ['/api/v1/customers', timelineRouter(config)],
     ['/api/v1/customers', customersRouter(config)],
-    // Projects live under /customers/:id/... and at their own /projects/:id.
-    ['/api/v1', projectsRouter(config)],
     // The tier of a customer (/customers/:id/tier...) and the approvals queue (/tier-approvals...).
     ['/api/v1', tiersRouter(config)],
-    // Account plans: /customers/:id/plans and /plans...
-    ['/api/v1', plansRouter(config)],
     // Visits (/customers/:id/visits, /visits...) and improvement actions (/actions...).
     ['/api/v1', visitsRouter(config)],
     ['/api/v1/notifications', notificationsRouter(config)],

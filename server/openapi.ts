@@ -3,8 +3,6 @@ import { customersPart } from './openapi/customers.ts';
 import { customersCsvPart } from './openapi/customers-csv.ts';
 import { notificationsPart } from './openapi/notifications.ts';
 import { mailPart } from './openapi/mail.ts';
-import { plansPart } from './openapi/plans.ts';
-import { projectsPart } from './openapi/projects.ts';
 import { reportsPart } from './openapi/reports.ts';
 import { tierPolicyPart } from './openapi/tier-policy.ts';
 import { tiersPart } from './openapi/tiers.ts';
@@ -240,7 +238,7 @@ const base = {
 };
 
 // Each resource describes its own paths and schemas beside the shared ones above.
-const parts: Part[] = [customersPart, customersCsvPart, projectsPart, tiersPart, tierPolicyPart, plansPart, visitsPart, notificationsPart, mailPart, reportsPart];
+const parts: Part[] = [customersPart, customersCsvPart, tiersPart, tierPolicyPart, visitsPart, notificationsPart, mailPart, reportsPart];
 
 const declared = documentOperations(operations);
 
