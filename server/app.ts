@@ -3,8 +3,6 @@ import express, { type Router } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from 'pino';
-import { plansRouter } from '../routes/plans.ts';
-import { projectsRouter } from '../routes/projects.ts';
 import { docsAssets } from '../routes/docs.ts';
 import type { Config } from './config.ts';
 import { errorHandler, notFoundRoute } from './errors.ts';
@@ -18,10 +16,6 @@ export function mountedRouters(config: Config): Array<[string, Router]> {
   return [
     ['/', docsAssets()],
     ['/', operationsRouter(operations, config)],
-    // Projects live under /customers/:id/... and at their own /projects/:id.
-    ['/api/v1', projectsRouter(config)],
-    // Account plans: /customers/:id/plans and /plans...
-    ['/api/v1', plansRouter(config)],
   ];
 }
 

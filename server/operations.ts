@@ -10,6 +10,8 @@ import { importOperations } from '../routes/imports.ts';
 import { meOperations } from '../routes/me.ts';
 import { metricsOperations } from '../routes/metrics.ts';
 import { notificationOperations } from '../routes/notifications.ts';
+import { planOperations } from '../routes/plans.ts';
+import { projectOperations } from '../routes/projects.ts';
 import { reportOperations } from '../routes/reports.ts';
 import { tierOperations } from '../routes/tiers.ts';
 import { tierPolicyOperations } from '../routes/tier-policy.ts';
@@ -41,4 +43,6 @@ export const operations: readonly Operation[] = [
   ...customerOperations,
   ...timelineOperations,
   ...importOperations,
+  ...projectOperations,
+  ...planOperations,
 ];
