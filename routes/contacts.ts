@@ -9,6 +9,7 @@ import { canSeePersonal } from '../models/customer.ts';
 import { rescore } from '../models/tiering.ts';
 import { activeUserIds } from '../models/user.ts';
 import { answer, moment, page } from '../schemas/common.ts';
+import type { ContactCreate, ContactPatch, GetCustomersIdContactsQuery } from '../schemas/inputs.gen.ts';
 import { currentUser, customerFor, type AuthUser, customerRecordFor } from '../server/auth.ts';
 import { HttpError, type FieldError } from '../server/errors.ts';
 import { applyToLatest, etagHeader, etagOf, ifMatchHeader, ifMatchVersion, keptChanging, staleError } from '../server/etag.ts';
@@ -42,16 +43,10 @@ const fields = {
   lastContactedAt: Joi.date().iso().allow(null),
 };
 
-type ContactInput = {
-  name: string; title?: string; department?: string; reportsToId?: string | null; decisionRole?: (typeof decisionRoles)[number] | null;
-  influence?: number | null; attitude?: (typeof attitudes)[number] | null; needs?: string; preferences?: string; interests?: string;
-  notes?: string; birthday?: string | null; email?: string; phone?: string; ownerId?: string | null; lastContactedAt?: Date | null;
-};
-
-const createSchema = Joi.object<ContactInput>({ ...fields, name: fields.name.required() }).id('ContactCreate');
-const patchSchema = Joi.object<Partial<ContactInput>>(fields).min(1).id('ContactPatch')
+const createSchema = Joi.object<ContactCreate>({ ...fields, name: fields.name.required() }).id('ContactCreate');
+const patchSchema = Joi.object<ContactPatch>(fields).min(1).id('ContactPatch')
   .description('The fields to change; null clears a link, a rating or the birthday');
-const listSchema = Joi.object<{ limit: number; cursor?: string }>(pageKeys);
+const listSchema = Joi.object<GetCustomersIdContactsQuery>(pageKeys);
 
 const contactSchema = answer({
   id: objectId(), customerId: objectId(), ...fields,
@@ -83,7 +78,7 @@ async function contactFor(user: AuthUser, id: string | undefined, mode: 'read' |
 }
 
 /** The links a contact holds to others: its manager at the customer and its owner on our side. */
-async function checkLinks(input: Partial<ContactInput>, customerId: string, contactId?: string) {
+async function checkLinks(input: ContactPatch, customerId: string, contactId?: string) {
   const errors: FieldError[] = [];
   if (input.reportsToId) {
     const problem = await reportsToProblem(customerId, contactId, input.reportsToId);

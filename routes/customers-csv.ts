@@ -16,11 +16,12 @@ import { currentUser } from '../server/auth.ts';
 import { HttpError } from '../server/errors.ts';
 import { operation } from '../server/operation.ts';
 import { importCustomers } from '../usecases/customer-import.ts';
+import type { PostCustomersImportQuery } from '../schemas/inputs.gen.ts';
 
 const columns = csvColumns.join(',');
 
 const exportSchema = Joi.object<CustomerFilters>(customerFilterKeys);
-const importSchema = Joi.object<{ dryRun: boolean }>({ dryRun: Joi.boolean().default(false).description('check only, write nothing') });
+const importSchema = Joi.object<PostCustomersImportQuery>({ dryRun: Joi.boolean().default(false).description('check only, write nothing') });
 const preferHeader = Joi.object({ Prefer: Joi.string().description('`respond-async`: import by the worker whatever the size') });
 
 const importResultSchema = answer({

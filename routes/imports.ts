@@ -8,8 +8,9 @@ import { HttpError } from '../server/errors.ts';
 import { operation } from '../server/operation.ts';
 import { idsBefore, newestPage, pageKeys } from '../server/paging.ts';
 import { idParam } from '../server/validate.ts';
+import type { GetImportsQuery } from '../schemas/inputs.gen.ts';
 
-const importListSchema = Joi.object<{ limit: number; cursor?: string }>(pageKeys);
+const importListSchema = Joi.object<GetImportsQuery>(pageKeys);
 
 /** CSV imports run by the worker (POST /customers/import of a large file answers 202 with one of these). */
 export const importOperations = [

@@ -10,8 +10,9 @@ import { HttpError } from '../server/errors.ts';
 import { operation } from '../server/operation.ts';
 import { idsBefore, newestPage, pageKeys } from '../server/paging.ts';
 import { idParam } from '../server/validate.ts';
+import type { GetNotificationsQuery } from '../schemas/inputs.gen.ts';
 
-const listSchema = Joi.object<{ limit: number; cursor?: string; unread?: boolean }>({
+const listSchema = Joi.object<GetNotificationsQuery>({
   ...pageKeys, unread: Joi.boolean().description('`true`: only those not read yet'),
 });
 

@@ -7,7 +7,7 @@ import { newestOfCustomers } from '../models/customer-scope.ts';
 import { toPublicJson } from '../models/json.ts';
 import {
   ProjectModel, isStageProblem, nextStage, projectStages, refreshRevenue12m, revenueStages, stageTransitions, startStages,
-  type ProjectDocument, type ProjectStage,
+  type ProjectDocument,
 } from '../models/project.ts';
 import { rescore } from '../models/tiering.ts';
 import { activeUserIds } from '../models/user.ts';
@@ -15,6 +15,7 @@ import { answer, moment, page } from '../schemas/common.ts';
 import { currentUser, customerFor, type AuthUser, customerRecordFor } from '../server/auth.ts';
 import { HttpError, type FieldError } from '../server/errors.ts';
 import { applyToLatest, etagHeader, etagOf, ifMatchHeader, ifMatchVersion, keptChanging, staleError } from '../server/etag.ts';
+import type { GetCustomersIdProjectsQuery, GetProjectsQuery, ProjectCreate, ProjectPatch } from '../schemas/inputs.gen.ts';
 import { operation } from '../server/operation.ts';
 import { idsBefore, pageKeys, toPage } from '../server/paging.ts';
 import { idParam, objectId } from '../server/validate.ts';
@@ -38,15 +39,10 @@ const fields = {
   products: Joi.array().items(Joi.string().trim().min(1).max(100)).max(50).unique(),
 };
 
-type ProjectInput = {
-  name: string; stage?: ProjectStage; value?: number; currency?: string; expectedCloseDate?: Date | null; wonAt?: Date;
-  ownerId?: string; products?: string[];
-};
-
-const createSchema = Joi.object<ProjectInput>({ ...fields, name: fields.name.required() }).id('ProjectCreate');
-const patchSchema = Joi.object<Partial<ProjectInput>>(fields).min(1).id('ProjectPatch');
-const pageSchema = Joi.object<{ limit: number; cursor?: string }>(pageKeys);
-const listSchema = Joi.object<{ limit: number; cursor?: string; stage?: ProjectStage; owner?: string; customerId?: string }>({
+const createSchema = Joi.object<ProjectCreate>({ ...fields, name: fields.name.required() }).id('ProjectCreate');
+const patchSchema = Joi.object<ProjectPatch>(fields).min(1).id('ProjectPatch');
+const pageSchema = Joi.object<GetCustomersIdProjectsQuery>(pageKeys);
+const listSchema = Joi.object<GetProjectsQuery>({
   ...pageKeys,
   stage: Joi.string().valid(...projectStages),
   owner: Joi.alternatives(Joi.string().valid('me'), objectId()).description('`me` or a user id'),
@@ -88,7 +84,7 @@ async function projectFor(user: AuthUser, id: string | undefined, mode: 'read' |
  * The stage, wonAt and currency the write leads to, after checking the rules that need the stored project and its
  * customer: the stage table, money in the customer's currency, an active owner.
  */
-async function checkRules(input: Partial<ProjectInput>, customer: CustomerDocument, project?: ProjectDocument) {
+async function checkRules(input: ProjectPatch, customer: CustomerDocument, project?: ProjectDocument) {
   const errors: FieldError[] = [];
   const stage = nextStage(project ? { stage: project.stage, wonAt: project.wonAt ?? null } : undefined, input);
   if (isStageProblem(stage)) errors.push(stage);

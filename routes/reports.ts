@@ -13,6 +13,7 @@ import { planReportFrom, planSnapshotFor } from '../models/plan-snapshot.ts';
 import { cellsWithin, currentTierSnapshot } from '../models/tier-snapshot.ts';
 import { answer, moment, objectId } from '../schemas/common.ts';
 import { HttpError } from '../server/errors.ts';
+import type { GetReportsPlansQuery, GetReportsTierMovementsQuery, GetReportsTiersQuery } from '../schemas/inputs.gen.ts';
 import { operation } from '../server/operation.ts';
 
 const filterKeys = {
@@ -20,14 +21,14 @@ const filterKeys = {
   industry: Joi.string().trim().min(1).max(100).description("the customer's company.industry"),
   team: Joi.string().trim().min(1).max(100).description("the team of the customer's owner"),
 };
-type MovementsQuery = ReportFilters & { from?: Date; to?: Date };
-const tiersSchema = Joi.object<ReportFilters>(filterKeys);
+type MovementsQuery = GetReportsTierMovementsQuery;
+const tiersSchema = Joi.object<GetReportsTiersQuery>(filterKeys);
 const movementsSchema = Joi.object<MovementsQuery>({
   ...filterKeys,
   from: Joi.date().iso().description('ISO 8601, inclusive; defaults to 30 days before `to`'),
   to: Joi.date().iso().description('ISO 8601, exclusive; defaults to now; after `from` and at most 3 years later'),
 });
-type PlansQuery = ReportFilters & { period: string };
+type PlansQuery = GetReportsPlansQuery;
 const plansSchema = Joi.object<PlansQuery>({
   ...filterKeys,
   period: Joi.string().pattern(periodPattern).required().messages({ 'string.pattern.base': 'period must be a year (2027) or a quarter (2027-Q1)' })

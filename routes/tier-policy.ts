@@ -17,6 +17,7 @@ import { staleError } from '../server/etag.ts';
 import { operation } from '../server/operation.ts';
 import { decodeCursor, pageKeys, toPage } from '../server/paging.ts';
 import { objectId } from '../server/validate.ts';
+import type { GetTierPolicyVersionsQuery } from '../schemas/inputs.gen.ts';
 
 const percent = Joi.number().min(0).max(100);
 
@@ -61,7 +62,7 @@ const policySchema = Joi.object<PolicyRules & { note?: string }>({
   note: Joi.string().trim().max(500).allow(''),
 }).id('TierPolicyInput');
 
-const versionsSchema = Joi.object<{ limit: number; cursor?: string }>(pageKeys);
+const versionsSchema = Joi.object<GetTierPolicyVersionsQuery>(pageKeys);
 
 // The answers, as policyBody, sendPolicy and simulate below build them.
 const policyKeys = {

@@ -1,9 +1,9 @@
 import type { Request, Response } from 'express';
 import Joi from 'joi';
 import { Types } from 'mongoose';
-import { CustomerModel, tierSources, tiers, type CustomerDocument, type Tier } from '../models/customer.ts';
+import { CustomerModel, tierSources, tiers, type CustomerDocument } from '../models/customer.ts';
 import { toPublicJson } from '../models/json.ts';
-import { TierApprovalModel, TierChangeModel, approvalStatuses, type ApprovalStatus } from '../models/tier-change.ts';
+import { TierApprovalModel, TierChangeModel, approvalStatuses } from '../models/tier-change.ts';
 import { TierConflict, clearOverride, decideApproval, requestOverride } from '../models/tier-decisions.ts';
 import { criterionKeys } from '../models/tier-policy.ts';
 import { answer, moment, page } from '../schemas/common.ts';
@@ -12,22 +12,22 @@ import { HttpError } from '../server/errors.ts';
 import { operation } from '../server/operation.ts';
 import { decodeCursor, pageKeys, toPage } from '../server/paging.ts';
 import { idParam, objectId } from '../server/validate.ts';
+import type { GetTierApprovalsQuery, TierDecision, TierOverrideInput, TierRejection } from '../schemas/inputs.gen.ts';
 
-type OverrideBody = { tier: Tier; reason: string; expiresAt?: Date };
-const overrideSchema = Joi.object<OverrideBody>({
+const overrideSchema = Joi.object<TierOverrideInput>({
   tier: Joi.string().valid(...tiers).required(),
   reason: Joi.string().trim().min(3).max(500).required(),
   expiresAt: Joi.date().iso().greater('now').messages({ 'date.greater': '{#label} must be in the future' })
     .description('in the future; the tier then falls back to the score'),
 }).id('TierOverrideInput');
-const approveSchema = Joi.object<{ comment?: string }>({
+const approveSchema = Joi.object<TierDecision>({
   comment: Joi.string().trim().max(1000).allow('').description('optional to approve'),
 }).id('TierDecision');
 // The owner learns why from the comment, so a rejection must give one.
-const rejectSchema = Joi.object<{ comment: string }>({
+const rejectSchema = Joi.object<TierRejection>({
   comment: Joi.string().trim().min(3).max(1000).required().description('why, for the owner: required, 3 or more characters'),
 }).id('TierRejection');
-const listSchema = Joi.object<{ limit: number; cursor?: string; status: ApprovalStatus; customerId?: string }>({
+const listSchema = Joi.object<GetTierApprovalsQuery>({
   ...pageKeys,
   status: Joi.string().valid(...approvalStatuses).default('pending'),
   customerId: objectId(),

@@ -7,8 +7,9 @@ import { answer, moment, objectId, page } from '../schemas/common.ts';
 import { currentUser, customerFor } from '../server/auth.ts';
 import { operation } from '../server/operation.ts';
 import { decodeCursor, pageKeys, toPage } from '../server/paging.ts';
+import type { GetCustomersIdTimelineQuery } from '../schemas/inputs.gen.ts';
 
-const listSchema = Joi.object<{ limit: number; cursor?: string }>(pageKeys);
+const listSchema = Joi.object<GetCustomersIdTimelineQuery>(pageKeys);
 
 // Contacts' personal fields; their old and new values are hidden from those who may not see them.
 const personalFields = new Set(['email', 'phone', 'birthday', 'notes']);

@@ -1,13 +1,13 @@
 import Joi from 'joi';
 import { toPublicJson } from '../models/json.ts';
-import { notificationKinds, type NotificationKind } from '../models/notification.ts';
+import { notificationKinds } from '../models/notification.ts';
 import {
   DELIVERY_TIMEOUT_MS, DeliveryModel, MAX_ATTEMPTS, WebhookModel, deliverySecretPaths, deliveryStates, newSecret, webhookSecretPaths,
-  type DeliveryState,
 } from '../models/webhook.ts';
 import { answer, moment, objectId, page } from '../schemas/common.ts';
 import { currentUser } from '../server/auth.ts';
 import { HttpError, invalidFields } from '../server/errors.ts';
+import type { GetWebhooksIdDeliveriesQuery, GetWebhooksQuery, WebhookCreate } from '../schemas/inputs.gen.ts';
 import { operation } from '../server/operation.ts';
 import { refusedUrl } from '../server/outbound.ts';
 import { idsBefore, newestPage, pageKeys } from '../server/paging.ts';
@@ -30,14 +30,13 @@ const url = Joi.string().trim().max(2000).uri({ scheme: ['http', 'https'] }).cus
 
 const kind = Joi.string().valid(...notificationKinds);
 
-type CreateInput = { url: string; kinds?: NotificationKind[]; description?: string };
-const createSchema = Joi.object<CreateInput>({
+const createSchema = Joi.object<WebhookCreate>({
   url: url.required().description('http or https; no user name or password in it'),
   kinds: Joi.array().items(kind).min(1).unique().description('default: every kind'),
   description: Joi.string().trim().allow('').max(500),
 }).id('WebhookCreate');
-const listSchema = Joi.object<{ limit: number; cursor?: string; active?: boolean }>({ ...pageKeys, active: Joi.boolean() });
-const deliveriesSchema = Joi.object<{ limit: number; cursor?: string; state?: DeliveryState }>({
+const listSchema = Joi.object<GetWebhooksQuery>({ ...pageKeys, active: Joi.boolean() });
+const deliveriesSchema = Joi.object<GetWebhooksIdDeliveriesQuery>({
   ...pageKeys, state: Joi.string().valid(...deliveryStates),
 });
 

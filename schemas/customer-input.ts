@@ -2,6 +2,7 @@ import Joi from 'joi';
 import { customerStatuses, ownerships, tiers } from '../models/customer.ts';
 import { customerSorts, type CustomerFilters, type CustomerSort } from '../models/customer-query.ts';
 import { objectId } from './common.ts';
+import type { CustomerCreate, CustomerPatch } from './inputs.gen.ts';
 
 // The customer fields a client may send, shared by the JSON routes and the CSV import. Letters are upper-cased before
 // a pattern is checked, so the patterns take either case (the document then says what the service accepts).
@@ -52,10 +53,8 @@ const fields = {
   tierInputs: tierInputsSchema,
 };
 
-export type CustomerInput = {
-  code: string; name: string; status?: (typeof customerStatuses)[number]; ownerId?: string; accountTeam?: string[]; parentId?: string | null;
-  tags?: string[]; currency?: string; company?: Record<string, unknown>; tierInputs?: Record<string, unknown>;
-};
+/** A new customer as parsed (its type is generated from these schemas: scripts/input-types.ts). */
+export type CustomerInput = CustomerCreate;
 
 export const createCustomerSchema = Joi.object<CustomerInput>({
   ...fields,
@@ -63,7 +62,7 @@ export const createCustomerSchema = Joi.object<CustomerInput>({
   name: fields.name.required(),
 }).id('CustomerCreate');
 
-export const patchCustomerSchema = Joi.object<Partial<CustomerInput>>(fields).min(1).id('CustomerPatch')
+export const patchCustomerSchema = Joi.object<CustomerPatch>(fields).min(1).id('CustomerPatch')
   .description('The fields to change; nested objects (company, tierInputs) merge into the stored ones');
 
 /** The customer fields as answered: what a client sends, as stored. */

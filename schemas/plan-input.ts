@@ -1,7 +1,8 @@
 import Joi from 'joi';
-import { tiers, type Tier } from '../models/customer.ts';
+import { tiers } from '../models/customer.ts';
 import { objectiveStatuses, periodPattern, planStatuses, resourceKinds, type PlanStatus } from '../models/plan.ts';
 import { objectId, pageKeys } from './common.ts';
+import type { GetCustomersIdPlansQuery, GetPlansQuery, PlanCopy } from './inputs.gen.ts';
 
 // The request bodies and query strings of routes/plans.ts.
 
@@ -54,7 +55,9 @@ const content = (patch: boolean) => ({
 export type Given = Record<string, unknown> & { id?: string; ownerId?: string | null; metric?: string; actual?: number | null };
 export type Content = { ownerId?: string; strategy?: string; objectives?: Given[]; resources?: Given[] };
 export type PatchInput = Content & { status?: PlanStatus; comment?: string; review?: string };
-export type ListInput = { limit: number; cursor?: string; period?: string; status?: PlanStatus; owner?: string; tier?: Tier; customerId?: string };
+// Content and PatchInput stay loose records: the merge by id (models/plan.ts) works on objectives and resources as
+// records, and the generated PlanPatch is a union (a status move, or an edit) that the use case does not narrow.
+export type ListInput = GetPlansQuery;
 
 export const createSchema = Joi.object<Content & { period: string }>({ period: period.required(), ...content(false) }).id('PlanCreate');
 
@@ -73,8 +76,8 @@ const move = Joi.object({
 export const patchSchema = Joi.alternatives().conditional<PatchInput, PatchInput>('.status', { is: Joi.exist(), then: move, otherwise: edit }).id('PlanPatch')
   .description('An edit (no `status`), or a status move with its `comment` or `review` and any edit beside it');
 
-export const copySchema = Joi.object<{ period: string }>({ period: period.required() }).id('PlanCopy');
-export const customerPageSchema = Joi.object<{ limit: number; cursor?: string }>(pageKeys);
+export const copySchema = Joi.object<PlanCopy>({ period: period.required() }).id('PlanCopy');
+export const customerPageSchema = Joi.object<GetCustomersIdPlansQuery>(pageKeys);
 export const listSchema = Joi.object<ListInput>({
   ...pageKeys, period, status: Joi.string().valid(...planStatuses), tier: Joi.string().valid(...tiers).description("the customer's current tier"),
   owner: Joi.alternatives(Joi.string().valid('me'), objectId()).description("`me` or a user id: the plan's owner"), customerId: objectId(),

@@ -4,6 +4,7 @@ import { notificationKinds } from '../models/notification.ts';
 import { emailModes, languages, type StoredPreferences } from '../models/preferences.ts';
 import { isTimeZone } from '../models/time-zone.ts';
 import { pageKeys } from './common.ts';
+import type { GetEmailsQuery } from './inputs.gen.ts';
 
 // PATCH /me/preferences and the e-mail lists' query strings.
 
@@ -32,7 +33,7 @@ export const preferencesPatchSchema = Joi.object<StoredPreferences>({
 }).min(1).messages({ 'object.min': 'name at least one preference to change' }).id('PreferencesChange')
   .description('The preferences to change, at least one; kinds merge per kind and channel into what is stored');
 
-export const emailListSchema = Joi.object<{ limit: number; cursor?: string; state?: string; userId?: string }>({
+export const emailListSchema = Joi.object<GetEmailsQuery>({
   ...pageKeys,
   state: Joi.string().valid(...emailStates),
 });

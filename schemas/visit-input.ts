@@ -1,7 +1,8 @@
 import Joi from 'joi';
-import { actionStatuses, type ActionStatus } from '../models/action.ts';
-import { severities, visitChannels, visitStatuses, type VisitStatus } from '../models/visit.ts';
+import { actionStatuses } from '../models/action.ts';
+import { severities, visitChannels, visitStatuses } from '../models/visit.ts';
 import { objectId, pageKeys } from './common.ts';
+import type { ActionPatch, GetActionsQuery, GetVisitsQuery, VisitComplete, VisitCreate, VisitPatch } from './inputs.gen.ts';
 
 // The request bodies and query strings of routes/visits.ts.
 
@@ -19,19 +20,14 @@ export const feedbackItem = Joi.object({
 });
 
 export type Channel = (typeof visitChannels)[number];
-export type VisitListInput = {
-  limit: number; cursor?: string; owner?: string; status?: VisitStatus; customerId?: string; dueBefore?: Date; dueAfter?: Date; overdue?: boolean;
-};
-export type AdhocInput = { scheduledFor: Date; channel?: Channel; contactIds?: string[]; ownerId?: string };
-export type VisitPatchInput = {
-  scheduledFor?: Date; status?: 'cancelled'; reason?: string; channel?: Channel; contactIds?: string[]; ownerId?: string;
-};
-export type Feedback = { category: string; text: string; severity: (typeof severities)[number] };
-export type CompleteInput = {
-  completedAt?: Date; satisfaction: number; recommend: number; summary: string; feedback: Feedback[]; contactIds?: string[]; channel?: Channel;
-};
-export type ActionListInput = { limit: number; cursor?: string; owner?: string; status?: ActionStatus; customerId?: string };
-export type ActionPatchInput = { status?: ActionStatus; ownerId?: string; dueDate?: Date | null; resolution?: string };
+// The types of the parsed inputs, generated from these schemas (scripts/input-types.ts).
+export type VisitListInput = GetVisitsQuery;
+export type AdhocInput = VisitCreate;
+export type VisitPatchInput = VisitPatch;
+export type Feedback = VisitComplete['feedback'][number];
+export type CompleteInput = VisitComplete;
+export type ActionListInput = GetActionsQuery;
+export type ActionPatchInput = ActionPatch;
 
 export const visitListSchema = Joi.object<VisitListInput>({
   ...pageKeys, owner, status: Joi.string().valid(...visitStatuses), customerId: objectId(),
