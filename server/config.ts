@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { isIP } from 'node:net';
 import path from 'node:path';
 import Joi from 'joi';
 import { isTimeZone } from '../models/time-zone.ts';
+import { parseNetwork } from './outbound.ts';
 
 // Every setting the service reads from the environment. The README's table is written from this schema.
 const envSchema = Joi.object({
@@ -106,12 +106,7 @@ export type Config = Readonly<{
 }>;
 
 const networksOf = (value: string) => value.split(',').map((s) => s.trim()).filter(Boolean);
-function isNetwork(network: string): boolean {
-  const [address, prefix, ...rest] = network.split('/');
-  const family = isIP(address ?? '');
-  if (!family || rest.length) return false;
-  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 6 ? 128 : 32));
-}
+const isNetwork = (network: string) => parseNetwork(network) !== undefined;
 
 /** The environment as envSchema leaves it: converted, defaults filled in. */
 type Environment = {

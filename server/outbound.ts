@@ -32,12 +32,20 @@ function one(net: string, prefix: number, type: 'ipv4' | 'ipv6'): BlockList {
 /** An allow-list of networks (`10.1.2.0/24`, `192.168.5.10`, `fd00::/8`), as WEBHOOK_ALLOWED_NETWORKS gives it. */
 export type AllowedNetworks = readonly string[];
 
+/** A network as written in WEBHOOK_ALLOWED_NETWORKS (an address, or an address and a prefix length), or undefined if it is not one. */
+export function parseNetwork(network: string): { address: string; prefix: number; type: 'ipv4' | 'ipv6' } | undefined {
+  const [address = '', prefix, ...rest] = network.split('/');
+  const family = isIP(address);
+  const bits = family === 6 ? 128 : 32;
+  if (!family || rest.length || (prefix !== undefined && !(/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits))) return undefined;
+  return { address, prefix: prefix === undefined ? bits : Number(prefix), type: family === 6 ? 'ipv6' : 'ipv4' };
+}
+
 function allowList(networks: AllowedNetworks): BlockList {
   const list = new BlockList();
   for (const network of networks) {
-    const [address, prefix] = network.split('/');
-    const type = isIP(address!) === 6 ? 'ipv6' : 'ipv4';
-    list.addSubnet(address!, prefix ? Number(prefix) : type === 'ipv6' ? 128 : 32, type);
+    const parsed = parseNetwork(network);
+    if (parsed) list.addSubnet(parsed.address, parsed.prefix, parsed.type);
   }
   return list;
 }
