@@ -42,8 +42,8 @@ knowledgeSchema.index({ terms: 1 });
 // GET /knowledge without q: most used first, then newest; and ?category=
 knowledgeSchema.index({ archived: 1, uses: -1, _id: -1 });
 knowledgeSchema.index({ categoryKey: 1, archived: 1, uses: -1, _id: -1 });
-// GET /knowledge?tag=
-knowledgeSchema.index({ tags: 1 });
+// GET /knowledge?tag= (multikey: one key per tag), most used first
+knowledgeSchema.index({ tags: 1, archived: 1, uses: -1, _id: -1 });
 // One entry per source case (POST /cases/:id/knowledge)
 knowledgeSchema.index({ sourceKey: 1 }, { unique: true });
 
