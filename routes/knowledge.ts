@@ -4,6 +4,7 @@ import { Types } from 'mongoose';
 import { KnowledgeModel, knowledgeView, listFilter, searchKnowledge, type KnowledgeContent, type KnowledgeRow } from '../models/knowledge.ts';
 import { pastVersions } from '../models/knowledge-versions.ts';
 import { answer, moment, page } from '../schemas/common.ts';
+import { knowledgeListItemSchema as listItemSchema, knowledgeSchema as entrySchema } from '../schemas/knowledge.ts';
 import { currentUser } from '../server/auth.ts';
 import { HttpError } from '../server/errors.ts';
 import { applyToLatest, etagHeader, etagOf, ifMatchHeader, keptChanging, staleError } from '../server/etag.ts';
@@ -44,20 +45,6 @@ const listSchema = Joi.object<ListQuery>({
   ...pageKeys,
 });
 
-const entryKeys = {
-  id: objectId(), problem: Joi.string(), symptoms: Joi.string().allow(''), solution: Joi.string(), product: Joi.string().allow(''),
-  category: Joi.string(), tags: Joi.array().items(Joi.string()), archived: Joi.boolean(), archivedAt: moment().allow(null),
-  archivedById: objectId().allow(null), sourceCaseId: objectId().allow(null).description('the case the entry was made from'),
-  uses: Joi.number().integer().min(0).description('how many cases the entry helped solve'),
-  version: Joi.number().integer().min(1).description('how many versions the entry has had, this one included; /versions lists the earlier ones'),
-  createdById: objectId(), createdByName: Joi.string(),
-  editedById: objectId().description('the author of this version'), editedByName: Joi.string(), editedAt: moment(),
-  createdAt: moment(), updatedAt: moment(),
-};
-const entrySchema = answer(entryKeys).id('Knowledge');
-const listItemSchema = answer({
-  ...entryKeys, score: Joi.number().min(0).optional().description('with q: the weight of the words matched (problem and symptoms 3, solution 2, product, category and tags 1)'),
-}).id('KnowledgeListItem');
 const versionSchema = answer({
   version: Joi.number().integer().min(1), problem: Joi.string(), symptoms: Joi.string().allow(''), solution: Joi.string(),
   product: Joi.string().allow(''), category: Joi.string(), tags: Joi.array().items(Joi.string()), archived: Joi.boolean(),

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { KnowledgeModel, suggestionsFor } from '../../models/knowledge.ts';
+import { knowledgeListItemSchema } from '../../schemas/knowledge.ts';
 import { createUser } from '../factories.ts';
 import { ownCategory, uid, writeEntry, type EntryInput } from '../knowledge-world.ts';
 
@@ -29,6 +30,11 @@ describe('suggestionsFor', () => {
     expect(suggested.map((s) => s.id)).to.deep.equal([bothWords, categoryAndWord, tagAndSolution, categoryOnly]);
     expect(suggested.map((s) => s.score)).to.deep.equal([6, 5, 3, 2]);
     expect(suggested[0]).to.include({ problem: `${w1} ${w2}`, archived: false, uses: 0, version: 1 });
+    // the shape GET /cases/:id answers them in
+    for (const s of suggested) {
+      const { error } = knowledgeListItemSchema.validate(JSON.parse(JSON.stringify(s)), { presence: 'required' });
+      expect(error?.message).to.equal(undefined);
+    }
   });
 
   it('reads the description too, answers at most `limit`, the most used first among equals', async () => {
