@@ -7,6 +7,7 @@ import { docsOperations } from '../routes/docs.ts';
 import { emailOperations } from '../routes/emails.ts';
 import { healthOperations } from '../routes/health.ts';
 import { importOperations } from '../routes/imports.ts';
+import { knowledgeOperations } from '../routes/knowledge.ts';
 import { meOperations } from '../routes/me.ts';
 import { metricsOperations } from '../routes/metrics.ts';
 import { notificationOperations } from '../routes/notifications.ts';
@@ -45,4 +46,5 @@ export const operations: readonly Operation[] = [
   ...importOperations,
   ...projectOperations,
   ...planOperations,
+  ...knowledgeOperations,
 ];

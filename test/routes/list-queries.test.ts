@@ -67,6 +67,7 @@ describe('list queries at scale', function () {
   let executive: TestUser;
   let own: { id: string };
   let theirs: { id: string };
+  let entry: { id: string };
 
   before(async function () {
     if (engine === 'postgresql') this.skip(); // the PostgreSQL backend explains in its own terms
@@ -83,6 +84,8 @@ describe('list queries at scale', function () {
     });
     const { start, end } = periodBounds('2027');
     await PlanModel.create({ customerId: own.id, period: '2027', periodStart: start, periodEnd: end, ownerId: manager.id });
+    entry = (await api().post('/api/v1/knowledge').set(bearer(manager)).send({ problem: 'Scale 打印机', solution: 's', category: 'Scale', tags: ['scale'] })).body;
+    await api().patch(`/api/v1/knowledge/${entry.id}`).set(bearer(manager)).send({ solution: 'edited' }).expect(200);
     await TierApprovalModel.create({
       key: theirs.id, customerId: theirs.id, to: 'S', source: 'computed', reason: 'test', requestedByName: 'test', requestedAt: new Date(),
     });
@@ -107,6 +110,11 @@ describe('list queries at scale', function () {
     ['a customer\'s plans', () => manager, () => `/customers/${own.id}/plans`, 'plans'],
     ['a user\'s notifications', () => manager, () => '/notifications', 'notifications'],
     ['a customer\'s timeline', () => manager, () => `/customers/${own.id}/timeline`, 'changes'],
+    ['knowledge by uses', () => manager, () => '/knowledge', 'knowledge'],
+    ['knowledge of a category', () => manager, () => '/knowledge?category=Scale', 'knowledge'],
+    ['knowledge with a tag', () => manager, () => '/knowledge?tag=scale', 'knowledge'],
+    ['knowledge sharing a query\'s words', () => manager, () => '/knowledge?q=scale%20打印机', 'knowledge'],
+    ['an entry\'s past versions', () => manager, () => `/knowledge/${entry.id}/versions`, 'knowledge_versions'],
   ];
   for (const [what, user, url, collection] of lists) {
     it(`serves ${what} from an index, filter, sort and limit pushed down`, async () => {
