@@ -1,9 +1,14 @@
 import { Schema, Types, model, type InferSchemaType } from 'mongoose';
 
-export const changeEntities = ['customer', 'contact', 'project'] as const;
-export const changeActions = ['created', 'updated', 'archived', 'restored', 'deleted', 'imported'] as const;
+export const changeEntities = ['customer', 'contact', 'project', 'case'] as const;
+export const changeActions = [
+  'created', 'updated', 'archived', 'restored', 'deleted', 'imported',
+  // a service case's steps that matter to the customer's history (a case is `created` when it is opened)
+  'handed_over', 'resolved', 'reopened', 'closed',
+] as const;
 
-// One entry of a customer's timeline: who changed which fields of the customer, a contact or a project.
+// One entry of a customer's timeline: who changed which fields of the customer, a contact or a project, and what
+// became of its service cases.
 const changeSchema = new Schema(
   {
     customerId: { type: Schema.Types.ObjectId, ref: 'Customer', required: true },
@@ -11,7 +16,8 @@ const changeSchema = new Schema(
     entityId: { type: Schema.Types.ObjectId, required: true },
     entityName: { type: String, default: '' },
     action: { type: String, required: true, enum: changeActions },
-    actorId: { type: Schema.Types.ObjectId, ref: 'User', required: true },
+    // null for the system (a case closed by itself)
+    actorId: { type: Schema.Types.ObjectId, ref: 'User', default: null },
     actorName: { type: String, required: true },
     at: { type: Date, required: true },
     fields: {
@@ -72,7 +78,7 @@ type ChangeEntry = {
   entityId: Types.ObjectId | string;
   entityName?: string;
   action: (typeof changeActions)[number];
-  actor: { id: string; name: string };
+  actor: { id: string | null; name: string };
   fields?: FieldChange[];
 };
 
@@ -88,9 +94,18 @@ const changeDocument = (entry: ChangeEntry, at: Date) => ({
   fields: entry.fields ?? [],
 });
 
-export async function recordChange(entry: ChangeEntry): Promise<void> {
+export async function recordChange(entry: ChangeEntry, at = new Date()): Promise<void> {
   if (entry.action === 'updated' && !entry.fields?.length) return; // nothing changed, nothing to tell
-  await ChangeModel.create(changeDocument(entry, new Date()));
+  await ChangeModel.create(changeDocument(entry, at));
+}
+
+/**
+ * Records the entry unless one of the same entity, action and moment is there: the effects of a case step, which the
+ * worker may run again after a crash (usecases/case-effects.ts), tell the timeline once.
+ */
+export async function recordChangeOnce(entry: ChangeEntry, at: Date): Promise<void> {
+  if (await ChangeModel.exists({ customerId: entry.customerId, at, entityId: entry.entityId, action: entry.action })) return;
+  await recordChange(entry, at);
 }
 
 /** Many entries at once (an import), in insertMany batches; the same rules as recordChange. */
