@@ -19,7 +19,7 @@ const EFFECTS_GRACE_MS = 60_000;
  */
 export async function handler(config: Config, data: Data = {}) {
   const now = jobClock(name, 'asOf', data.asOf);
-  const effects = await finishCaseEffects(new Date(now.getTime() - EFFECTS_GRACE_MS));
+  const effects = await finishCaseEffects(new Date(now.getTime() - EFFECTS_GRACE_MS), now);
   const targets = await watchCaseTargets({ now, timezone: config.timezone });
   const autoClosed = await autoCloseResolved({ now, timezone: config.timezone });
   return { ...targets, autoClosed, effects };

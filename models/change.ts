@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { Schema, Types, model, type InferSchemaType } from 'mongoose';
+import { isDuplicateKeyError } from './db-compat.ts';
 
 export const changeEntities = ['customer', 'contact', 'project', 'case'] as const;
 export const changeActions = [
@@ -100,12 +102,16 @@ export async function recordChange(entry: ChangeEntry, at = new Date()): Promise
 }
 
 /**
- * Records the entry unless one of the same entity, action and moment is there: the effects of a case step, which the
- * worker may run again after a crash (usecases/case-effects.ts), tell the timeline once.
+ * Records the entry once for its natural key: its id is made from the key, so a second insert (the worker running a
+ * case step's effects again after a crash, or two passes at once) is refused by the unique _id and ignored.
  */
-export async function recordChangeOnce(entry: ChangeEntry, at: Date): Promise<void> {
-  if (await ChangeModel.exists({ customerId: entry.customerId, at, entityId: entry.entityId, action: entry.action })) return;
-  await recordChange(entry, at);
+export async function recordChangeOnce(entry: ChangeEntry, at: Date, key: string): Promise<void> {
+  const _id = new Types.ObjectId(createHash('sha256').update(`change:${key}`).digest().subarray(0, 12));
+  try {
+    await ChangeModel.create({ _id, ...changeDocument(entry, at) });
+  } catch (err) {
+    if (!isDuplicateKeyError(err)) throw err;
+  }
 }
 
 /** Many entries at once (an import), in insertMany batches; the same rules as recordChange. */

@@ -9,7 +9,8 @@ import { refreshSatisfaction } from '../models/satisfaction.ts';
 // to the people concerned, and the customer's satisfaction summary once a CSAT is given. A step's write marks its
 // effects due (`effectsSince`); the route then runs them and clears the mark. A crash in between leaves the mark, and
 // the worker (jobs/cases-escalate.ts) runs the effects of every step not counted in `effectsDone` again. Each effect
-// happens once: notices by their key (kind, case, step number, person), timeline entries by entity, action and moment.
+// happens once: notices by their key (kind, case, step number, person), timeline entries by an id made of the case and
+// step number.
 
 type Entry = CaseRecord['history'][number];
 type CaseCustomer = { _id: Types.ObjectId; ownerId: Types.ObjectId; accountTeam?: Types.ObjectId[] | null; name: string };
@@ -63,14 +64,14 @@ const timelineActions = {
 } as const;
 
 /** The timeline entry of one step, if the step is one the customer's history keeps. */
-async function tellTimeline(kase: CaseRecord, entry: Entry): Promise<void> {
+async function tellTimeline(kase: CaseRecord, entry: Entry, index: number): Promise<void> {
   const action = timelineActions[entry.step as keyof typeof timelineActions];
   if (!action) return;
   const fields = entry.step === 'handover_accepted' ? [{ field: 'ownerId', old: String(entry.userId), new: String(entry.by?.id) }] : [];
   await recordChangeOnce({
     customerId: kase.customerId, entity: 'case', entityId: kase._id, entityName: kase.subject, action,
     actor: { id: entry.by?.id ? String(entry.by.id) : null, name: entry.by?.name ?? 'system' }, fields,
-  }, entry.at);
+  }, entry.at, `case:${String(kase._id)}:${index}`);
 }
 
 /** Runs the effects of every step of the case not done yet, then counts them done and clears the mark. */
@@ -80,7 +81,7 @@ export async function applyCaseEffects(kase: CaseRecord): Promise<void> {
   if (customer) {
     for (let i = kase.effectsDone ?? 0; i < steps; i++) {
       const entry = kase.history[i]!;
-      await tellTimeline(kase, entry);
+      await tellTimeline(kase, entry, i);
       await notify(noticesOf(kase, customer, entry, i)); // dated now: the webhook pass reads what was created since its last run
       if (entry.step === 'closed') await refreshSatisfaction(kase.customerId);
     }
@@ -91,13 +92,21 @@ export async function applyCaseEffects(kase: CaseRecord): Promise<void> {
   await CaseModel.updateOne({ _id: kase._id, __v: kase.__v }, { $set: { effectsSince: null } }, { timestamps: false });
 }
 
-/** The worker's part: runs the effects a crash left undone for every case marked before `before`; answers how many. */
-export async function finishCaseEffects(before: Date): Promise<number> {
+/**
+ * The worker's part: runs the effects a crash left undone for every case marked before `before`; answers how many.
+ * Each case is claimed first by moving its mark to now (conditional on the mark read), so of two workers one runs it.
+ */
+export async function finishCaseEffects(before: Date, now = new Date()): Promise<number> {
   let done = 0;
   for (;;) {
-    const cases = await CaseModel.find({ effectsSince: { $lt: before } }).sort({ effectsSince: 1 }).limit(100).lean<CaseRecord[]>();
-    for (const kase of cases) await applyCaseEffects(kase);
-    done += cases.length;
-    if (cases.length < 100) return done;
+    const marked = await CaseModel.find({ effectsSince: { $lt: before } }, { _id: 1, effectsSince: 1 }).sort({ effectsSince: 1 }).limit(100).lean();
+    for (const { _id, effectsSince } of marked) {
+      const claimed = await CaseModel.findOneAndUpdate({ _id, effectsSince }, { $set: { effectsSince: now } }, { returnDocument: 'after', timestamps: false })
+        .lean<CaseRecord>();
+      if (!claimed) continue;
+      await applyCaseEffects(claimed);
+      done++;
+    }
+    if (marked.length < 100) return done;
   }
 }
