@@ -170,6 +170,12 @@ describe(`job ${escalate.name}`, () => {
       server.closeAllConnections();
       server.close();
     }
+    // each user chooses where the new kinds reach them
+    const prefs = await api().get('/api/v1/me/preferences').set(bearer(w.owner)).expect(200);
+    expect(prefs.body.kinds['case.escalated']).to.deep.equal({ feed: true, email: 'now' });
+    expect(prefs.body.kinds['case.opened']).to.deep.equal({ feed: true, email: 'digest' });
+    const changed = await api().patch('/api/v1/me/preferences').set(bearer(w.owner)).send({ kinds: { 'case.escalated': { email: 'digest' } } }).expect(200);
+    expect(changed.body.kinds['case.escalated']).to.deep.equal({ feed: true, email: 'digest' });
     const mail = notificationEmail('zh', 'https://ka.example.com', {
       kind: 'case.escalated', title: 'x', body: 'y', customerName: '华为',
       data: { caseId: '0123456789abcdef01234567', subject: '发票重复扣款', target: 'respond', dueLocal: '2027-03-01 10:00 (Asia/Shanghai)' },
