@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../server/config.ts';
 import { jobDuration, jobLag, jobRuns } from '../server/metrics.ts';
 import * as approvalsNotify from './approvals-notify.ts';
+import * as casesEscalate from './cases-escalate.ts';
 import * as customersImport from './customers-import.ts';
 import * as heartbeat from './heartbeat.ts';
 import * as mailSend from './mail-send.ts';
@@ -70,6 +71,7 @@ export async function startWorker(config: Config, log: Logger): Promise<Worker> 
   visitsPlan.define(agenda);
   visitsRemind.define(agenda, config);
   visitsEscalate.define(agenda, config);
+  casesEscalate.define(agenda, config);
   visitsFollowUp.define(agenda, config);
   notificationsDeliver.define(agenda, config);
   approvalsNotify.define(agenda);
@@ -87,6 +89,7 @@ export async function startWorker(config: Config, log: Logger): Promise<Worker> 
   await visitsPlan.schedule(agenda);
   await visitsRemind.schedule(agenda, config);
   await visitsEscalate.schedule(agenda, config);
+  await casesEscalate.schedule(agenda);
   await visitsFollowUp.schedule(agenda);
   await notificationsDeliver.schedule(agenda);
   await approvalsNotify.schedule(agenda);
@@ -95,7 +98,7 @@ export async function startWorker(config: Config, log: Logger): Promise<Worker> 
   await reports.schedule(agenda);
   await sweep.schedule(agenda);
   // A fresh worker does not wait for the next hour to plan visits and send what is due: each run is idempotent.
-  for (const job of [visitsPlan.name, visitsRemind.name, visitsEscalate.name, visitsFollowUp.name, customersImport.name]) await agenda.now(job, {});
+  for (const job of [visitsPlan.name, visitsRemind.name, visitsEscalate.name, visitsFollowUp.name, casesEscalate.name, customersImport.name]) await agenda.now(job, {});
   // Said once here (and in /readyz), never as an error per reminder.
   if (!config.mail) log.info('e-mail is off: SMTP_URL is not set, so notifications reach the feed, webhooks and calendars only');
   log.info({ worker: workerName, mail: config.mail ? 'on' : 'off' }, 'job worker started');

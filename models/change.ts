@@ -1,9 +1,16 @@
+import { createHash } from 'node:crypto';
 import { Schema, Types, model, type InferSchemaType } from 'mongoose';
+import { isDuplicateKeyError } from './db-compat.ts';
 
-export const changeEntities = ['customer', 'contact', 'project'] as const;
-export const changeActions = ['created', 'updated', 'archived', 'restored', 'deleted', 'imported'] as const;
+export const changeEntities = ['customer', 'contact', 'project', 'case'] as const;
+export const changeActions = [
+  'created', 'updated', 'archived', 'restored', 'deleted', 'imported',
+  // a service case's steps that matter to the customer's history (a case is `created` when it is opened)
+  'handed_over', 'resolved', 'reopened', 'closed',
+] as const;
 
-// One entry of a customer's timeline: who changed which fields of the customer, a contact or a project.
+// One entry of a customer's timeline: who changed which fields of the customer, a contact or a project, and what
+// became of its service cases.
 const changeSchema = new Schema(
   {
     customerId: { type: Schema.Types.ObjectId, ref: 'Customer', required: true },
@@ -11,7 +18,8 @@ const changeSchema = new Schema(
     entityId: { type: Schema.Types.ObjectId, required: true },
     entityName: { type: String, default: '' },
     action: { type: String, required: true, enum: changeActions },
-    actorId: { type: Schema.Types.ObjectId, ref: 'User', required: true },
+    // null for the system (a case closed by itself)
+    actorId: { type: Schema.Types.ObjectId, ref: 'User', default: null },
     actorName: { type: String, required: true },
     at: { type: Date, required: true },
     fields: {
@@ -72,7 +80,7 @@ type ChangeEntry = {
   entityId: Types.ObjectId | string;
   entityName?: string;
   action: (typeof changeActions)[number];
-  actor: { id: string; name: string };
+  actor: { id: string | null; name: string };
   fields?: FieldChange[];
 };
 
@@ -88,9 +96,22 @@ const changeDocument = (entry: ChangeEntry, at: Date) => ({
   fields: entry.fields ?? [],
 });
 
-export async function recordChange(entry: ChangeEntry): Promise<void> {
+export async function recordChange(entry: ChangeEntry, at = new Date()): Promise<void> {
   if (entry.action === 'updated' && !entry.fields?.length) return; // nothing changed, nothing to tell
-  await ChangeModel.create(changeDocument(entry, new Date()));
+  await ChangeModel.create(changeDocument(entry, at));
+}
+
+/**
+ * Records the entry once for its natural key: its id is made from the key, so a second insert (the worker running a
+ * case step's effects again after a crash, or two passes at once) is refused by the unique _id and ignored.
+ */
+export async function recordChangeOnce(entry: ChangeEntry, at: Date, key: string): Promise<void> {
+  const _id = new Types.ObjectId(createHash('sha256').update(`change:${key}`).digest().subarray(0, 12));
+  try {
+    await ChangeModel.create({ _id, ...changeDocument(entry, at) });
+  } catch (err) {
+    if (!isDuplicateKeyError(err)) throw err;
+  }
 }
 
 /** Many entries at once (an import), in insertMany batches; the same rules as recordChange. */

@@ -133,3 +133,10 @@ export async function suggestionsFor(kase: { category: string; tags?: string[]; 
     .sort(byRank).slice(0, limit)
     .map(({ row, score }) => knowledgeView(row, score));
 }
+
+/** Of these ids, the entries that exist and are not archived (a case resolved with them counts them as used). */
+export async function activeEntryIds(ids: readonly string[]): Promise<Set<string>> {
+  if (!ids.length) return new Set();
+  const rows = await KnowledgeModel.find({ _id: { $in: ids.map((id) => new Types.ObjectId(id)) }, archived: false }, { _id: 1 }).lean();
+  return new Set(rows.map((r) => String(r._id)));
+}

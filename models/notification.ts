@@ -6,6 +6,7 @@ import { UserModel } from './user.ts';
 
 export const notificationKinds = [
   'visit.reminder', 'visit.overdue', 'visit.missed', 'satisfaction.alert', 'tier.approval',
+  'case.opened', 'case.handover', 'case.helper', 'case.comment', 'case.warning', 'case.escalated', 'case.resolved', 'case.reopened', 'case.closed',
 ] as const;
 export type NotificationKind = (typeof notificationKinds)[number];
 
@@ -18,7 +19,7 @@ const notificationSchema = new Schema(
     kind: { type: String, enum: notificationKinds, required: true },
     title: { type: String, required: true, maxlength: 300 },
     body: { type: String, default: '', maxlength: 4000 },
-    // Ids a client follows: customerId, visitId, approvalId...
+    // Ids a client follows: customerId, visitId, approvalId, caseId...
     data: { type: Schema.Types.Mixed, default: {} },
     readAt: { type: Date, default: null },
     createdAt: { type: Date, required: true },

@@ -16,6 +16,17 @@ export const defaultKindPreferences: Readonly<Record<NotificationKind, KindPrefe
   'visit.missed': { feed: true, email: 'now' },
   'satisfaction.alert': { feed: true, email: 'now' },
   'tier.approval': { feed: true, email: 'digest' },
+  // A case is urgent for whoever must act on it (offered it, helping, warned, escalated to, reopened on); what only
+  // informs (opened for your customer, a comment, resolved, closed) waits for the digest.
+  'case.opened': { feed: true, email: 'digest' },
+  'case.handover': { feed: true, email: 'now' },
+  'case.helper': { feed: true, email: 'now' },
+  'case.comment': { feed: true, email: 'digest' },
+  'case.warning': { feed: true, email: 'now' },
+  'case.escalated': { feed: true, email: 'now' },
+  'case.resolved': { feed: true, email: 'digest' },
+  'case.reopened': { feed: true, email: 'now' },
+  'case.closed': { feed: true, email: 'digest' },
 });
 export const DEFAULT_DIGEST_HOUR = 8;
 

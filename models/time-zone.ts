@@ -38,3 +38,28 @@ export function localClock(timezone: string, at: Date): { day: string; hour: num
   return { day: dayIn(timezone, at), hour };
 }
 
+
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/**
+ * `minutes` after an instant on a time zone's clock: whole days are calendar days (the same local time, however long
+ * the day was across a change of summer time), the rest elapsed minutes. A 2-day target set at 09:00 is due at 09:00.
+ */
+export function afterOnClock(timezone: string, from: Date, minutes: number): Date {
+  const days = Math.floor(minutes / 1440);
+  let at = from.getTime();
+  if (days > 0) {
+    const wall = at + offsetMs(timezone, at) + days * DAY_MS;
+    at = wall - offsetMs(timezone, wall);
+    at = wall - offsetMs(timezone, at); // again at the found instant, in case the offset changed between
+  }
+  return new Date(at + (minutes - days * 1440) * 60_000);
+}
+
+/** An instant as the local date and time in a time zone, for people: `2027-03-01 10:00 (Asia/Shanghai)`. */
+export function localTimeIn(timezone: string, at: Date): string {
+  const parts = new Intl.DateTimeFormat('en-CA', { timeZone: timezone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit' })
+    .formatToParts(at);
+  const get = (type: string) => parts.find((p) => p.type === type)!.value;
+  return `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')} (${timezone})`;
+}

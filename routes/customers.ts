@@ -1,6 +1,8 @@
 import type { Response } from 'express';
 import Joi from 'joi';
 import { ActionModel } from '../models/action.ts';
+import { OPEN_CASES_SHOWN, serviceSummary } from '../models/case-summary.ts';
+import { caseSeverities, caseStatuses } from '../models/case.ts';
 import { CustomerModel, canAssign, canCreateFor, customerInternalPaths, tierSources, tiers, type CustomerDocument } from '../models/customer.ts';
 import { afterPosition, customerFilter, isPosition, positionOf, sortOf } from '../models/customer-query.ts';
 import { toPublicJson } from '../models/json.ts';
@@ -35,14 +37,14 @@ const customerKeys = {
     tier: tier(), reason: Joi.string(), byId: objectId(), byName: Joi.string(), at: moment(), expiresAt: moment().allow(null),
   }).allow(null).description('a tier set by hand, which holds until it expires or is lifted'),
   satisfaction: answer({
-    lastScore: Joi.number().allow(null).description('of the last completed visit, 1-5'),
-    average: Joi.number().allow(null).description('of the last 4 completed visits'),
+    lastScore: Joi.number().allow(null).description("of the last completed visit or closed case's CSAT, 1-5"),
+    average: Joi.number().allow(null).description('of the last 4 scores: completed visits and closed cases\' CSATs'),
     lastRecommend: Joi.number().allow(null).description('0-10'),
     npsCategory: Joi.string().valid('promoter', 'passive', 'detractor').allow(null),
     trend: Joi.string().valid('up', 'flat', 'down').allow(null),
     lastVisitAt: moment().allow(null),
     nextVisitDue: moment().allow(null),
-  }).description('derived from the completed visits'),
+  }).description("derived from the completed visits and the CSAT of closed service cases (the likelihood to recommend from visits only)"),
   archived: Joi.boolean(),
   archivedAt: moment().allow(null),
   createdAt: moment(),
@@ -53,7 +55,19 @@ const customerKeys = {
 const openActions = Joi.array().items(Joi.link('#Action')).max(50)
   .description('GET /api/v1/customers/{id} only: improvement actions still open or in progress (at most 50)');
 
-const customerSchema = answer({ ...customerKeys, openActions: openActions.optional() }).id('Customer')
+const serviceSchema = answer({
+  openCount: Joi.number().integer().min(0).description('cases still open, in progress or reopened'),
+  openCases: Joi.array().max(OPEN_CASES_SHOWN).items(answer({
+    id: objectId(), subject: Joi.string(), category: Joi.string(), severity: Joi.string().valid(...caseSeverities),
+    status: Joi.string().valid(...caseStatuses), ownerId: objectId(), respondBy: moment(), resolveBy: moment(), overdue: Joi.boolean(),
+  })).description(`the newest ${OPEN_CASES_SHOWN} of them (GET /api/v1/cases?customerId= lists all)`),
+  complaints12m: answer({
+    since: moment(), count: Joi.number().integer().min(0),
+    byCategory: Joi.array().items(answer({ category: Joi.string(), count: Joi.number().integer().min(1) })).description('most frequent first'),
+  }).description('the cases opened in the last 12 months, by category'),
+}).description('GET /api/v1/customers/{id} only: the service cases of the customer');
+
+const customerSchema = answer({ ...customerKeys, openActions: openActions.optional(), service: serviceSchema.optional() }).id('Customer')
   .description('A customer: the company apart from its projects, with its owner, account team, tier and satisfaction');
 
 const warning = answer({
@@ -142,16 +156,17 @@ export const customerOperations = [
   // The file shows the improvement actions still open, so nobody reads a customer without seeing what it asked of us.
   operation({
     method: 'get', path: '/api/v1/customers/:id', tag: 'customers', access: 'signed-in',
-    summary: 'Read a customer, with its improvement actions still open',
+    summary: 'Read a customer, with its improvement actions still open and its service cases',
     responses: { 200: { description: 'Customer', headers: etagHeader, body: customerSchema }, 404: notFound },
     handler: async (req, res) => {
       const id = idParam(String(req.params.id), 'customer');
       // Read beside the access check (and dropped if it fails), saving a round trip.
-      const [customer, open] = await Promise.all([
+      const [customer, open, service] = await Promise.all([
         customerFor(currentUser(req), id, 'read'),
         ActionModel.find({ customerId: id, status: { $in: ['open', 'in_progress'] } }).sort({ _id: 1 }).limit(50).lean(),
+        serviceSummary(id),
       ]);
-      sendCustomer(res, customer, 200, { openActions: open.map((a) => toPublicJson(a, ['key'])) });
+      sendCustomer(res, customer, 200, { openActions: open.map((a) => toPublicJson(a, ['key'])), service });
     },
   }),
 

@@ -19,17 +19,18 @@ const changeSchema = answer({
   id: objectId(), customerId: objectId(),
   entity: Joi.string().valid(...changeEntities), entityId: objectId(), entityName: Joi.string().allow(''),
   action: Joi.string().valid(...changeActions),
-  actorId: objectId(), actorName: Joi.string(), at: moment(),
+  actorId: objectId().allow(null).description('null for the system (a case closed by itself)'), actorName: Joi.string(), at: moment(),
   fields: Joi.array().items(answer({ field: Joi.string().description('a dotted path for a nested one (company.industry)'), old: Joi.any(), new: Joi.any() }))
     .description("changed fields with old and new values; contacts' personal fields read [hidden] for those who may not see them"),
-}).id('Change').description('Who changed what, and when');
+}).id('Change').description('Who changed what, and when; what became of a service case');
 
 /** A customer's timeline. */
 export const timelineOperations = [
   // Newest first: who changed which fields of the customer, its contacts and its projects.
   operation({
     method: 'get', path: '/api/v1/customers/:id/timeline', tag: 'customers', access: 'signed-in',
-    summary: 'Who changed what of the customer, its contacts and projects, newest first',
+    summary: 'Who changed what of the customer, its contacts and projects, and its service cases, newest first',
+    description: 'A service case shows as entity `case`: `created` when it was opened, `handed_over`, `resolved`, `reopened` and `closed`.',
     query: listSchema,
     responses: { 200: { description: 'A page of changes', body: page(changeSchema) }, 404: 'No such customer, or one of another team' },
     handler: async (req, res, { query }) => {

@@ -222,6 +222,15 @@ export interface GetKnowledgeIdVersionsQuery {
   limit: number;
   cursor?: string;
 }
+export interface GetCasesQuery {
+  limit: number;
+  cursor?: string;
+  status?: "open" | "in_progress" | "resolved" | "reopened" | "closed";
+  owner?: "me" | string;
+  customerId?: string;
+  severity?: "low" | "normal" | "high" | "critical";
+  overdue?: boolean;
+}
 export interface LoginRequest {
   email: string;
   password: string;
@@ -305,6 +314,42 @@ export interface PreferencesChange {
       feed?: boolean;
       email?: "now" | "digest" | "off";
     };
+    "case.opened"?: {
+      feed?: boolean;
+      email?: "now" | "digest" | "off";
+    };
+    "case.handover"?: {
+      feed?: boolean;
+      email?: "now" | "digest" | "off";
+    };
+    "case.helper"?: {
+      feed?: boolean;
+      email?: "now" | "digest" | "off";
+    };
+    "case.comment"?: {
+      feed?: boolean;
+      email?: "now" | "digest" | "off";
+    };
+    "case.warning"?: {
+      feed?: boolean;
+      email?: "now" | "digest" | "off";
+    };
+    "case.escalated"?: {
+      feed?: boolean;
+      email?: "now" | "digest" | "off";
+    };
+    "case.resolved"?: {
+      feed?: boolean;
+      email?: "now" | "digest" | "off";
+    };
+    "case.reopened"?: {
+      feed?: boolean;
+      email?: "now" | "digest" | "off";
+    };
+    "case.closed"?: {
+      feed?: boolean;
+      email?: "now" | "digest" | "off";
+    };
   };
 }
 export interface WebhookCreate {
@@ -313,8 +358,38 @@ export interface WebhookCreate {
    * @minItems 1
    */
   kinds?: [
-    "visit.reminder" | "visit.overdue" | "visit.missed" | "satisfaction.alert" | "tier.approval",
-    ...("visit.reminder" | "visit.overdue" | "visit.missed" | "satisfaction.alert" | "tier.approval")[]
+    (
+      | "visit.reminder"
+      | "visit.overdue"
+      | "visit.missed"
+      | "satisfaction.alert"
+      | "tier.approval"
+      | "case.opened"
+      | "case.handover"
+      | "case.helper"
+      | "case.comment"
+      | "case.warning"
+      | "case.escalated"
+      | "case.resolved"
+      | "case.reopened"
+      | "case.closed"
+    ),
+    ...(
+      | "visit.reminder"
+      | "visit.overdue"
+      | "visit.missed"
+      | "satisfaction.alert"
+      | "tier.approval"
+      | "case.opened"
+      | "case.handover"
+      | "case.helper"
+      | "case.comment"
+      | "case.warning"
+      | "case.escalated"
+      | "case.resolved"
+      | "case.reopened"
+      | "case.closed"
+    )[]
   ];
   description?: string;
 }
@@ -955,4 +1030,408 @@ export interface KnowledgeFromCase {
         string,
         string
       ];
+}
+export interface ServicePolicyInput {
+  targets: {
+    S: {
+      low: {
+        respondMinutes: number;
+        resolveMinutes: number;
+      };
+      normal: {
+        respondMinutes: number;
+        resolveMinutes: number;
+      };
+      high: {
+        respondMinutes: number;
+        resolveMinutes: number;
+      };
+      critical: {
+        respondMinutes: number;
+        resolveMinutes: number;
+      };
+    };
+    A: {
+      low: {
+        respondMinutes: number;
+        resolveMinutes: number;
+      };
+      normal: {
+        respondMinutes: number;
+        resolveMinutes: number;
+      };
+      high: {
+        respondMinutes: number;
+        resolveMinutes: number;
+      };
+      critical: {
+        respondMinutes: number;
+        resolveMinutes: number;
+      };
+    };
+    B: {
+      low: {
+        respondMinutes: number;
+        resolveMinutes: number;
+      };
+      normal: {
+        respondMinutes: number;
+        resolveMinutes: number;
+      };
+      high: {
+        respondMinutes: number;
+        resolveMinutes: number;
+      };
+      critical: {
+        respondMinutes: number;
+        resolveMinutes: number;
+      };
+    };
+    C: {
+      low: {
+        respondMinutes: number;
+        resolveMinutes: number;
+      };
+      normal: {
+        respondMinutes: number;
+        resolveMinutes: number;
+      };
+      high: {
+        respondMinutes: number;
+        resolveMinutes: number;
+      };
+      critical: {
+        respondMinutes: number;
+        resolveMinutes: number;
+      };
+    };
+    none: {
+      low: {
+        respondMinutes: number;
+        resolveMinutes: number;
+      };
+      normal: {
+        respondMinutes: number;
+        resolveMinutes: number;
+      };
+      high: {
+        respondMinutes: number;
+        resolveMinutes: number;
+      };
+      critical: {
+        respondMinutes: number;
+        resolveMinutes: number;
+      };
+    };
+  };
+  warnPercent: number;
+  autoCloseDays: number;
+  note?: string;
+}
+export interface CaseOpen {
+  customerId: string;
+  contactId?: string;
+  channel: "phone" | "email" | "visit" | "chat" | "other";
+  category: string;
+  severity: "low" | "normal" | "high" | "critical";
+  subject: string;
+  description?: string;
+  /**
+   * @maxItems 20
+   */
+  tags?:
+    | []
+    | [string]
+    | [string, string]
+    | [string, string, string]
+    | [string, string, string, string]
+    | [string, string, string, string, string]
+    | [string, string, string, string, string, string]
+    | [string, string, string, string, string, string, string]
+    | [string, string, string, string, string, string, string, string]
+    | [string, string, string, string, string, string, string, string, string]
+    | [string, string, string, string, string, string, string, string, string, string]
+    | [string, string, string, string, string, string, string, string, string, string, string]
+    | [string, string, string, string, string, string, string, string, string, string, string, string]
+    | [string, string, string, string, string, string, string, string, string, string, string, string, string]
+    | [string, string, string, string, string, string, string, string, string, string, string, string, string, string]
+    | [
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string
+      ]
+    | [
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string
+      ]
+    | [
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string
+      ]
+    | [
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string
+      ]
+    | [
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string
+      ]
+    | [
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string
+      ];
+  visitId?: string;
+  projectId?: string;
+}
+export interface CaseComment {
+  text: string;
+}
+export interface CaseHelper {
+  userId: string;
+}
+export interface CaseHandover {
+  toUserId: string;
+  note?: string;
+}
+export interface CaseHandoverAnswer {
+  note?: string;
+}
+export interface CaseResolve {
+  solution: string;
+  /**
+   * @maxItems 20
+   */
+  knowledgeIds?:
+    | []
+    | [string]
+    | [string, string]
+    | [string, string, string]
+    | [string, string, string, string]
+    | [string, string, string, string, string]
+    | [string, string, string, string, string, string]
+    | [string, string, string, string, string, string, string]
+    | [string, string, string, string, string, string, string, string]
+    | [string, string, string, string, string, string, string, string, string]
+    | [string, string, string, string, string, string, string, string, string, string]
+    | [string, string, string, string, string, string, string, string, string, string, string]
+    | [string, string, string, string, string, string, string, string, string, string, string, string]
+    | [string, string, string, string, string, string, string, string, string, string, string, string, string]
+    | [string, string, string, string, string, string, string, string, string, string, string, string, string, string]
+    | [
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string
+      ]
+    | [
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string
+      ]
+    | [
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string
+      ]
+    | [
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string
+      ]
+    | [
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string
+      ]
+    | [
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string,
+        string
+      ];
+}
+export interface CaseReopen {
+  reason: string;
+}
+export interface CaseClose {
+  confirmedBy: string;
+  csat: number;
+  comment?: string;
 }

@@ -1,7 +1,8 @@
 import { createSecretKey, type KeyObject } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
 import jwt from 'jsonwebtoken';
-import { isValidObjectId } from 'mongoose';
+import { isValidObjectId, type Types } from 'mongoose';
+import { CaseModel, caseRole, type CaseRecord, type CaseRole } from '../models/case.ts';
 import { CustomerModel, canChange, canRead, type CustomerDocument } from '../models/customer.ts';
 import { UserModel, sessionEnded, type AuthUser, type Role } from '../models/user.ts';
 import type { Config } from './config.ts';
@@ -133,4 +134,18 @@ export async function customerRecordFor<D extends { customerId: unknown }>(
     throw err instanceof HttpError && err.status === 404 ? notFound() : err;
   });
   return { record, customer };
+}
+
+export type CaseCustomer = { _id: Types.ObjectId; code: string; name: string; ownerId: Types.ObjectId; accountTeam: Types.ObjectId[] };
+
+/**
+ * A service case with its customer's code, name and team, if the user sees the case (models/case.ts caseRole);
+ * otherwise 404 exactly as for a missing case. Seeing a case is not seeing its customer's file.
+ */
+export async function caseFor(user: AuthUser, id: string | undefined): Promise<{ kase: CaseRecord; customer: CaseCustomer; role: CaseRole }> {
+  const kase = await CaseModel.findById(idParam(id, 'case')).lean<CaseRecord>();
+  const customer = kase && await CustomerModel.findById(kase.customerId, { code: 1, name: 1, ownerId: 1, accountTeam: 1 }).lean<CaseCustomer>();
+  const role = kase && customer ? caseRole(user, kase, customer) : 'none';
+  if (!kase || !customer || role === 'none') throw new HttpError(404, 'Not found', 'No case with this id.');
+  return { kase, customer, role };
 }

@@ -26,6 +26,7 @@ const base = {
     { name: 'tiers', description: 'S/A/B/C classification: policy, scores, overrides and approvals' },
     { name: 'plans', description: 'Account plans per customer and period: objectives, resources, attainment' },
     { name: 'visits', description: 'Satisfaction visits on the tier cadence, their completion and improvement actions' },
+    { name: 'cases', description: 'Service cases owned by whoever the customer reached first: handover, targets by tier and severity, resolution, CSAT' },
     { name: 'notifications', description: 'Your feed of reminders and alerts, where they reach you (feed, e-mail, digest), and the e-mail outbox' },
     { name: 'webhooks', description: 'Deliveries of notifications to other systems (admins)' },
     { name: 'knowledge', description: 'Problems and their solutions, shared by everyone: search in any script, versions, entries from resolved cases' },

@@ -1,5 +1,7 @@
 import { authOperations } from '../routes/auth.ts';
 import { calendarOperations } from '../routes/calendar.ts';
+import { caseStepOperations } from '../routes/case-steps.ts';
+import { caseOperations } from '../routes/cases.ts';
 import { contactOperations } from '../routes/contacts.ts';
 import { customerCsvOperations } from '../routes/customers-csv.ts';
 import { customerOperations } from '../routes/customers.ts';
@@ -14,6 +16,7 @@ import { notificationOperations } from '../routes/notifications.ts';
 import { planOperations } from '../routes/plans.ts';
 import { projectOperations } from '../routes/projects.ts';
 import { reportOperations } from '../routes/reports.ts';
+import { servicePolicyOperations } from '../routes/service-policy.ts';
 import { tierOperations } from '../routes/tiers.ts';
 import { tierPolicyOperations } from '../routes/tier-policy.ts';
 import { timelineOperations } from '../routes/timeline.ts';
@@ -47,4 +50,7 @@ export const operations: readonly Operation[] = [
   ...projectOperations,
   ...planOperations,
   ...knowledgeOperations,
+  ...servicePolicyOperations,
+  ...caseOperations,
+  ...caseStepOperations,
 ];

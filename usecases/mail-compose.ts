@@ -20,9 +20,10 @@ export type DigestFacts = {
 
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-/** The API address of the record a notification is about: the visit, the approval, else the customer. */
+/** The API address of the record a notification is about: the case, the visit, the approval, else the customer. */
 export function recordLink(publicUrl: string, data: Record<string, unknown>): string | null {
   const id = (key: string) => (typeof data[key] === 'string' && /^[0-9a-f]{24}$/.test(data[key] as string) ? data[key] as string : null);
+  if (id('caseId')) return `${publicUrl}/api/v1/cases/${id('caseId')}`;
   if (id('visitId')) return `${publicUrl}/api/v1/visits/${id('visitId')}`;
   if (id('approvalId')) return `${publicUrl}/api/v1/tier-approvals/${id('approvalId')}`;
   if (id('customerId')) return `${publicUrl}/api/v1/customers/${id('customerId')}`;
@@ -56,7 +57,34 @@ function chinese(n: NotificationFacts): { title: string; body: string } {
     case 'tier.approval':
       return { title: `待审批：${name} 的等级调整 ${String(d.from ?? '—')} → ${String(d.to ?? '')}`, body: typeof d.reason === 'string' ? `理由：${d.reason}` : '' };
     default:
-      return { title: n.title, body: n.body };
+      return n.kind.startsWith('case.') ? caseChinese(n, name) : { title: n.title, body: n.body };
+  }
+}
+
+const targetWords: Record<string, string> = { respond: '响应', resolve: '解决' };
+
+/** The case notifications in Chinese: the subject of the case is the customer's words and stays as written. */
+function caseChinese(n: NotificationFacts, name: string): { title: string; body: string } {
+  const d = n.data;
+  const subject = typeof d.subject === 'string' ? `「${d.subject}」` : '';
+  const by = typeof d.by === 'string' ? d.by : '';
+  const target = targetWords[String(d.target)] ?? '';
+  const due = typeof d.dueLocal === 'string' ? d.dueLocal : '';
+  const note = typeof d.note === 'string' && d.note ? d.note : '';
+  switch (n.kind) {
+    case 'case.opened': return { title: `${name} 有新服务工单${subject}`, body: by ? `由 ${by} 受理并负责。` : '' };
+    case 'case.handover':
+      return d.answer === 'accepted' ? { title: `${by} 已接手工单${subject}`, body: `客户：${name}。` }
+        : d.answer === 'declined' ? { title: `${by} 拒绝接手工单${subject}`, body: `您仍是负责人。${note ? `说明：${note}` : ''}` }
+          : { title: `${by} 请您接手 ${name} 的工单${subject}`, body: `接受或拒绝之前，${by} 仍是负责人。${note ? `说明：${note}` : ''}` };
+    case 'case.helper': return { title: `${by} 请您协助 ${name} 的工单${subject}`, body: '' };
+    case 'case.comment': return { title: `${by} 评论了 ${name} 的工单${subject}`, body: note };
+    case 'case.warning': return { title: `工单${subject}即将超过${target}时限`, body: due ? `${target}时限：${due}。客户：${name}。` : `客户：${name}。` };
+    case 'case.escalated': return { title: `工单${subject}已超过${target}时限`, body: due ? `${target}时限为 ${due}。客户：${name}。` : `客户：${name}。` };
+    case 'case.resolved': return { title: `${name} 的工单${subject}已解决`, body: note ? `解决方案：${note}` : '' };
+    case 'case.reopened': return { title: `${name} 的工单${subject}被重新打开`, body: note ? `原因：${note}` : '' };
+    case 'case.closed': return { title: `${name} 的工单${subject}已关闭`, body: d.automatic ? '解决后客户未回复，已自动关闭。' : '' };
+    default: return { title: n.title, body: n.body };
   }
 }
 
