@@ -5,7 +5,7 @@ import { UserModel } from './user.ts';
 // The in-app feed: one notification per user and natural key. Webhook deliveries (models/webhook.ts) fan out from here.
 
 export const notificationKinds = [
-  'visit.reminder', 'visit.overdue', 'visit.missed', 'satisfaction.alert', 'tier.approval',
+  'visit.reminder', 'visit.overdue', 'visit.missed', 'satisfaction.alert', 'tier.approval', 'gift.approval', 'gift.decided',
 ] as const;
 export type NotificationKind = (typeof notificationKinds)[number];
 

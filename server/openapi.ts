@@ -28,7 +28,8 @@ const base = {
     { name: 'visits', description: 'Satisfaction visits on the tier cadence, their completion and improvement actions' },
     { name: 'notifications', description: 'Your feed of reminders and alerts, where they reach you (feed, e-mail, digest), and the e-mail outbox' },
     { name: 'webhooks', description: 'Deliveries of notifications to other systems (admins)' },
-    { name: 'reports', description: 'Tier distribution, movements and plan attainment for leadership' },
+    { name: 'gifts', description: 'Goodwill gifts and compensation: an append-only ledger, personal monthly allowances, approvals beyond them' },
+    { name: 'reports', description: 'Tier distribution, movements, plan attainment and gift spend for leadership' },
     { name: 'operations', description: 'Health, readiness, this document and its pages' },
   ],
   components: {
