@@ -49,18 +49,19 @@ const takenBy = (giftId: Types.ObjectId, cost: number) => `${String(giftId)}:${c
 export async function takeAllowance(usage: UsageOf, cost: number, limit: number, giftId: Types.ObjectId): Promise<boolean> {
   if (cost > limit) return false;
   const key = keyOf(usage);
-  for (let attempt = 0; attempt < 2; attempt++) {
-    const { matchedCount } = await GiftUsageModel.updateOne({ key, spent: { $lte: limit - cost } }, { $inc: { spent: cost }, $push: { taken: takenBy(giftId, cost) } });
-    if (matchedCount === 1) return true;
-    if (attempt > 0 || await GiftUsageModel.exists({ key })) return false;
-    // The person's first gift of the month in this currency: make the document, then try again.
+  const take = async () => (await GiftUsageModel.updateOne({ key, spent: { $lte: limit - cost } }, { $inc: { spent: cost }, $push: { taken: takenBy(giftId, cost) } })).matchedCount === 1;
+  if (await take()) return true;
+  // No match: it does not fit, or there was no document yet (the person's first gift of the month in this currency).
+  // Make sure there is one and try once more: that try saw the document, so a miss now means it does not fit (a
+  // document made by another gift between the first try and an existence check would otherwise refuse a gift that fits).
+  if (!(await GiftUsageModel.exists({ key }))) {
     try {
       await GiftUsageModel.create({ key, userId: new Types.ObjectId(usage.userId), month: usage.month, currency: usage.currency, spent: 0 });
     } catch (err) {
       if (!isDuplicateKeyError(err)) throw err; // another gift made it first
     }
   }
-  return false;
+  return take();
 }
 
 /** Undoes takeAllowance for a gift that was then not written (the ledger refused it); a second call changes nothing. */
