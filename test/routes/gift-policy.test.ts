@@ -35,14 +35,14 @@ describe('GET/PUT /api/v1/gift-policy', () => {
   it('saves a new version with If-Match; a stale ETag gets 412 and stores nothing', async () => {
     const read = await api().get('/api/v1/gift-policy').set(bearer(admin)).expect(200);
     const body = { roles: { ...roles, manager: { ...roles.manager, GBP: 6_000 } }, users: [{ userId: manager.id, allowances: { USD: 20_000 }, note: 'travels a lot' }], note: 'GBP for managers' };
-    const saved = await api().put('/api/v1/gift-policy').set(bearer(admin)).set('If-Match', read.headers.etag).send(body).expect(200);
+    const saved = await api().put('/api/v1/gift-policy').set(bearer(admin)).set('If-Match', String(read.headers.etag)).send(body).expect(200);
     expect(saved.body.version).to.equal(read.body.version + 1);
     expect(saved.headers.etag).to.equal(`"v${saved.body.version}"`);
     expect(saved.body).to.deep.include({ note: 'GBP for managers', createdById: admin.id });
     expect(saved.body.roles.manager).to.deep.equal({ ...roles.manager, GBP: 6_000 });
     expect(saved.body.users).to.deep.equal([{ userId: manager.id, allowances: { USD: 20_000 }, note: 'travels a lot' }]);
     const count = await GiftPolicyModel.countDocuments();
-    expectProblem(await api().put('/api/v1/gift-policy').set(bearer(admin)).set('If-Match', read.headers.etag).send(body), 412);
+    expectProblem(await api().put('/api/v1/gift-policy').set(bearer(admin)).set('If-Match', String(read.headers.etag)).send(body), 412);
     expectProblem(await api().put('/api/v1/gift-policy').set(bearer(admin)).set('If-Match', '"3"').send(body), 412);
     expect(await GiftPolicyModel.countDocuments()).to.equal(count);
     // the exception replaces the role's USD only; the other currencies stay the role's
