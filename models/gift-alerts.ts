@@ -14,31 +14,31 @@ const DAY = 86_400_000;
 /** Gifts older than this when first seen are left to the list of pending gifts. */
 const LOOK_BACK_DAYS = 30;
 
-type Alerted = Pick<GiftRecord, 'customerId' | 'item' | 'cost' | 'currency' | 'reasonCategory' | 'reason' | 'giver' | 'status' | 'decision'> & { _id: Types.ObjectId };
+type Alerted = Pick<GiftRecord, 'customerId' | 'item' | 'cost' | 'currency' | 'reasonCategory' | 'reason' | 'giverId' | 'giverName' | 'status' | 'decidedAt' | 'decidedByName' | 'decisionComment'> & { _id: Types.ObjectId };
 
 const names = async (gifts: Alerted[]) => new Map((await CustomerModel.find({ _id: { $in: gifts.map((g) => g.customerId) } }, { name: 1 }).lean())
   .map((c) => [String(c._id), c.name]));
 
 function waitingNotices(gifts: Alerted[], deciders: Types.ObjectId[], customerNames: Map<string, string>): NotificationInput[] {
-  return gifts.flatMap((g) => deciders.filter((id) => String(id) !== String(g.giver.id)).map((userId) => ({
+  return gifts.flatMap((g) => deciders.filter((id) => String(id) !== String(g.giverId)).map((userId) => ({
     userId, kind: 'gift.approval' as const, key: `gift.approval:${String(g._id)}:${String(userId)}`,
     title: `Gift waiting for approval: ${g.item} (${moneyText(g.cost, g.currency)}) for ${customerNames.get(String(g.customerId)) ?? 'a customer'}`,
-    body: `${g.giver.name} gave it (${g.reasonCategory}): ${g.reason}. It is beyond their monthly allowance.`,
+    body: `${g.giverName} gave it (${g.reasonCategory}): ${g.reason}. It is beyond their monthly allowance.`,
     data: {
       giftId: String(g._id), customerId: String(g.customerId), item: g.item, cost: g.cost, currency: g.currency,
-      reasonCategory: g.reasonCategory, giverName: g.giver.name,
+      reasonCategory: g.reasonCategory, giverName: g.giverName,
     },
   })));
 }
 
 function decidedNotices(gifts: Alerted[], customerNames: Map<string, string>): NotificationInput[] {
-  return gifts.filter((g) => g.decision).map((g) => ({
-    userId: g.giver.id, kind: 'gift.decided' as const, key: `gift.decided:${String(g._id)}`,
+  return gifts.filter((g) => g.decidedAt).map((g) => ({
+    userId: g.giverId, kind: 'gift.decided' as const, key: `gift.decided:${String(g._id)}`,
     title: `Your gift ${g.item} for ${customerNames.get(String(g.customerId)) ?? 'a customer'} was ${g.status}`,
-    body: `${g.decision!.name}${g.decision!.comment ? `: ${g.decision!.comment}` : ''}`,
+    body: `${g.decidedByName ?? ''}${g.decisionComment ? `: ${g.decisionComment}` : ''}`,
     data: {
       giftId: String(g._id), customerId: String(g.customerId), item: g.item, cost: g.cost, currency: g.currency,
-      decision: g.status, comment: g.decision!.comment ?? '', decidedBy: g.decision!.name,
+      decision: g.status, comment: g.decisionComment ?? '', decidedBy: g.decidedByName ?? '',
     },
   }));
 }
@@ -59,7 +59,7 @@ export async function notifyGiftDecided(gift: Alerted, now = new Date()): Promis
 export async function notifyGiftAlerts(now = new Date()): Promise<number> {
   const since = new Date(now.getTime() - LOOK_BACK_DAYS * DAY);
   const waiting = await GiftModel.find({ status: 'pending_approval', createdAt: { $gte: since } }).lean<GiftRecord[]>();
-  const decided = await GiftModel.find({ 'decision.at': { $gte: since } }).lean<GiftRecord[]>();
+  const decided = await GiftModel.find({ decidedAt: { $gte: since } }).lean<GiftRecord[]>();
   if (!waiting.length && !decided.length) return 0;
   const customerNames = await names([...waiting, ...decided]);
   return notify([...waitingNotices(waiting, waiting.length ? await decidersNow() : [], customerNames), ...decidedNotices(decided, customerNames)], now);

@@ -104,10 +104,10 @@ export async function settleAllowances(now = new Date()): Promise<{ returned: nu
   const orphans = takes.filter((t) => !written.has(String(t.id)));
   for (const t of orphans) await untakeAllowance(t.usage, t.cost, t.id);
 
-  const reversals = await GiftModel.find({ kind: 'reversal', status: 'applied', createdAt: { $gte: since } }, { giver: 1, month: 1, currency: 1, cost: 1, reversesId: 1 }).lean();
+  const reversals = await GiftModel.find({ kind: 'reversal', status: 'applied', createdAt: { $gte: since } }, { giverId: 1, month: 1, currency: 1, cost: 1, reversesId: 1 }).lean();
   let givenBack = 0;
   for (const r of reversals) {
-    givenBack += await giveBackAllowance({ userId: String(r.giver.id), month: r.month, currency: r.currency }, -r.cost, r.reversesId!);
+    givenBack += await giveBackAllowance({ userId: String(r.giverId), month: r.month, currency: r.currency }, -r.cost, r.reversesId!);
   }
   return { returned: orphans.length, givenBack };
 }

@@ -24,7 +24,7 @@ export const bandOf = (average: number | null | undefined) => (average == null ?
 
 type Entry = {
   kind: string; cost: number; currency: string; reasonCategory: string; month: string; customerId: Types.ObjectId;
-  customerTier?: string | null; giver: { id: Types.ObjectId; name: string; team?: string | null };
+  customerTier?: string | null; giverId: Types.ObjectId; giverName: string; giverTeam?: string | null;
 };
 type CustomerFacts = {
   code: string; name: string; status: string;
@@ -55,13 +55,13 @@ class Groups<L extends Record<string, unknown>> {
 /** The condition on entries of the filters (each on what the entry recorded). */
 function entryFilter(filters: GiftReportFilters): Record<string, unknown> {
   return {
-    ...(filters.team !== undefined ? { 'giver.team': filters.team } : {}),
+    ...(filters.team !== undefined ? { giverTeam: filters.team } : {}),
     ...(filters.tier !== undefined ? { customerTier: filters.tier === 'none' ? null : filters.tier } : {}),
     ...(filters.region !== undefined ? { customerRegion: filters.region } : {}),
   };
 }
 
-const projection = { kind: 1, cost: 1, currency: 1, reasonCategory: 1, month: 1, customerId: 1, customerTier: 1, giver: 1 };
+const projection = { kind: 1, cost: 1, currency: 1, reasonCategory: 1, month: 1, customerId: 1, customerTier: 1, giverId: 1, giverName: 1, giverTeam: 1 };
 
 /** The report of a period (a month or a quarter) under the filters. */
 export async function giftReport(period: string, filters: GiftReportFilters) {
@@ -84,11 +84,11 @@ export async function giftReport(period: string, filters: GiftReportFilters) {
   for (const e of entries) {
     const c = customers.get(String(e.customerId));
     const tier = e.customerTier ?? 'none';
-    const team = e.giver.team ?? '';
+    const team = e.giverTeam ?? '';
     totals.add('', {}, e);
     byReason.add(e.reasonCategory, { reasonCategory: e.reasonCategory }, e);
     byTier.add(tier, { tier }, e);
-    byGiver.add(String(e.giver.id), { giverId: String(e.giver.id), name: e.giver.name, team }, e);
+    byGiver.add(String(e.giverId), { giverId: String(e.giverId), name: e.giverName, team }, e);
     byTeam.add(team, { team }, e);
     byMonth.add(e.month, { month: e.month }, e);
     const band = bandOf(c?.satisfaction?.average);

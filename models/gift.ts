@@ -19,8 +19,6 @@ export type GiftStatus = (typeof giftStatuses)[number];
 /** The statuses that are spend: a reversal of either takes it back. */
 export const spendStatuses = ['applied', 'approved'] as const;
 
-const person = { id: { type: Schema.Types.ObjectId, ref: 'User', required: true }, name: { type: String, required: true } };
-
 const giftSchema = new Schema(
   {
     // The entry's natural key: `gift:<id>` for a gift, `reversal:<gift id>` for a reversal, so a gift is reversed at
@@ -40,26 +38,33 @@ const giftSchema = new Schema(
     // The month the spend counts in, on the organisation's clock (TZ); a reversal counts in its gift's month.
     month: { type: String, required: true, match: /^\d{4}-\d{2}$/ },
     status: { type: String, enum: giftStatuses, required: true },
-    // Who gave the gift (on a reversal too, so the giver's ledger nets), and who wrote this entry.
-    giver: { type: new Schema({ ...person, team: { type: String, default: '' } }, { _id: false }), required: true },
-    by: { type: new Schema(person, { _id: false }), required: true },
+    // Who gave the gift (on a reversal too, so the giver's ledger nets) and their team then, and who wrote this entry.
+    // Top-level fields, not subdocuments: the embedded engine serves only top-level paths from its indexes.
+    giverId: { type: Schema.Types.ObjectId, ref: 'User', required: true },
+    giverName: { type: String, required: true },
+    giverTeam: { type: String, default: '' },
+    byId: { type: Schema.Types.ObjectId, ref: 'User', required: true },
+    byName: { type: String, required: true },
     // The customer's tier and region when the gift was given, which the report groups and filters by.
     customerTier: { type: String, default: null },
     customerRegion: { type: String, default: null },
     // The gift a reversal takes back.
     reversesId: { type: Schema.Types.ObjectId, ref: 'Gift', default: null },
-    decision: {
-      type: new Schema({ ...person, at: { type: Date, required: true }, comment: { type: String, default: '' } }, { _id: false }),
-      default: null,
-    },
+    // The decision on a gift that waited for approval.
+    decidedById: { type: Schema.Types.ObjectId, ref: 'User', default: null },
+    decidedByName: { type: String, default: null },
+    decidedAt: { type: Date, default: null },
+    decisionComment: { type: String, default: null },
     createdAt: { type: Date, required: true },
   },
   { versionKey: false },
 );
 
 giftSchema.index({ key: 1 }, { unique: true });
-// GET /gifts?giverId=, newest first; a giver's pending and approved spend of a month (GET /me/allowance)
-giftSchema.index({ 'giver.id': 1, month: 1, _id: -1 });
+// GET /gifts?giverId=, newest first
+giftSchema.index({ giverId: 1, _id: -1 });
+// A giver's pending and approved spend of a month (GET /me/allowance)
+giftSchema.index({ giverId: 1, month: 1 });
 // GET /gifts?customerId= and a manager's list (the customers they may read)
 giftSchema.index({ customerId: 1, _id: -1 });
 // GET /gifts?caseId=
@@ -71,7 +76,7 @@ giftSchema.index({ month: 1, status: 1 });
 // The reversals of a page of gifts
 giftSchema.index({ reversesId: 1 });
 // The gifts.sweep job: the decisions and the reversals of the last days
-giftSchema.index({ 'decision.at': 1 });
+giftSchema.index({ decidedAt: 1 });
 giftSchema.index({ kind: 1, createdAt: 1 });
 
 export type Gift = InferSchemaType<typeof giftSchema>;

@@ -31,7 +31,7 @@ async function consistent(input: GiftPolicyRules): Promise<GiftPolicyRules> {
 
 /** The sum of the person's entries of a month in a status, per currency (reversals net). */
 async function sumsOf(userId: string, month: string, status: GiftStatus): Promise<Map<string, number>> {
-  const rows = await GiftModel.find({ 'giver.id': new Types.ObjectId(userId), month, status }, { currency: 1, cost: 1 }).lean();
+  const rows = await GiftModel.find({ giverId: new Types.ObjectId(userId), month, status }, { currency: 1, cost: 1 }).lean();
   const sums = new Map<string, number>();
   for (const r of rows) sums.set(r.currency, (sums.get(r.currency) ?? 0) + r.cost);
   return sums;

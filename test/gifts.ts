@@ -64,7 +64,7 @@ export const give = (user: TestUser, body: Record<string, unknown>) => api().pos
 export async function ledgerOf(user: TestUser) {
   const id = new Types.ObjectId(user.id);
   return {
-    entries: await GiftModel.find({ 'giver.id': id }).sort({ _id: 1 }).lean(),
+    entries: await GiftModel.find({ giverId: id }).sort({ _id: 1 }).lean(),
     usage: await GiftUsageModel.find({ userId: id }).sort({ key: 1 }).lean(),
   };
 }

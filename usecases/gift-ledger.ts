@@ -24,8 +24,8 @@ const invalid = (field: string, message: string) => ({ refused: { status: 400 as
 const noCustomer = () => refused(404, 'No customer with this id.');
 
 /** Whether the user may see an entry: leadership, its giver, or whoever may read its customer. */
-export const canSeeGift = (user: AuthUser, gift: Pick<GiftRecord, 'giver'>, customer: Parameters<typeof canRead>[1] | null) =>
-  user.role !== 'manager' || String(gift.giver.id) === user.id || (customer !== null && canRead(user, customer));
+export const canSeeGift = (user: AuthUser, gift: Pick<GiftRecord, 'giverId'>, customer: Parameters<typeof canRead>[1] | null) =>
+  user.role !== 'manager' || String(gift.giverId) === user.id || (customer !== null && canRead(user, customer));
 
 /**
  * Records a gift. Anyone who may read the customer gives; so does the owner or a helper of a case of that customer,
@@ -51,7 +51,7 @@ export async function giveGift(user: AuthUser, input: GiftCreate, timezone: stri
   try {
     const gift = await GiftModel.create({
       _id, key: `gift:${String(_id)}`, kind: 'gift', ...input, month, status: applied ? 'applied' : 'pending_approval',
-      giver: { id: user.id, name: user.name, team: user.team }, by: { id: user.id, name: user.name },
+      giverId: user.id, giverName: user.name, giverTeam: user.team, byId: user.id, byName: user.name,
       customerTier: customer.tier ?? null, customerRegion: customer.companyRegion ?? null, createdAt: now,
     });
     const record = gift.toObject() as GiftRecord;
@@ -65,12 +65,12 @@ export async function giveGift(user: AuthUser, input: GiftCreate, timezone: stri
 
 /** An executive's or admin's decision on a gift waiting for approval; never on one's own gift. */
 export async function decideGift(user: AuthUser, gift: GiftRecord, decision: 'approved' | 'rejected', comment: string, now = new Date()): Promise<GiftOutcome> {
-  if (String(gift.giver.id) === user.id) return refused(403, 'Someone else decides on your own gift.');
+  if (String(gift.giverId) === user.id) return refused(403, 'Someone else decides on your own gift.');
   if (gift.status !== 'pending_approval') return refused(409, `Only a gift waiting for approval is decided; this one is ${gift.kind === 'reversal' ? 'a reversal' : gift.status}.`);
   // Conditional on the status read: of two decisions at the same moment, one lands and the other is told so.
   const decided = await GiftModel.findOneAndUpdate(
     { _id: gift._id, status: 'pending_approval' },
-    { $set: { status: decision, decision: { id: user.id, name: user.name, at: now, comment } } },
+    { $set: { status: decision, decidedById: user.id, decidedByName: user.name, decidedAt: now, decisionComment: comment } },
     { returnDocument: 'after' },
   ).lean<GiftRecord>();
   if (!decided) return refused(409, 'The gift was decided a moment ago by someone else.');
@@ -83,7 +83,7 @@ export async function decideGift(user: AuthUser, gift: GiftRecord, decision: 'ap
  * applied gift's cost returns to its month's allowance; an approved one's leaves the approved spend.
  */
 export async function reverseGift(user: AuthUser, gift: GiftRecord, reason: string, now = new Date()): Promise<GiftOutcome> {
-  if (user.role === 'manager' && String(gift.giver.id) !== user.id) return refused(403, 'Only the giver, an executive or an admin reverses a gift.');
+  if (user.role === 'manager' && String(gift.giverId) !== user.id) return refused(403, 'Only the giver, an executive or an admin reverses a gift.');
   if (gift.kind === 'reversal') return refused(409, 'A reversal is not reversed; record the gift again instead.');
   if (gift.status === 'pending_approval') return refused(409, 'The gift waits for approval: an executive rejects it instead.');
   if (gift.status === 'rejected') return refused(409, 'The gift was rejected: there is nothing to reverse.');
@@ -92,10 +92,10 @@ export async function reverseGift(user: AuthUser, gift: GiftRecord, reason: stri
     const reversal = await GiftModel.create({
       _id, key: `reversal:${String(gift._id)}`, kind: 'reversal', customerId: gift.customerId, contactId: gift.contactId, caseId: gift.caseId,
       item: gift.item, cost: -gift.cost, currency: gift.currency, reasonCategory: gift.reasonCategory, reason, month: gift.month,
-      status: gift.status, giver: gift.giver, by: { id: user.id, name: user.name }, customerTier: gift.customerTier,
+      status: gift.status, giverId: gift.giverId, giverName: gift.giverName, giverTeam: gift.giverTeam, byId: user.id, byName: user.name, customerTier: gift.customerTier,
       customerRegion: gift.customerRegion, reversesId: gift._id, createdAt: now,
     });
-    if (gift.status === 'applied') await giveBackAllowance({ userId: String(gift.giver.id), month: gift.month, currency: gift.currency }, gift.cost, gift._id);
+    if (gift.status === 'applied') await giveBackAllowance({ userId: String(gift.giverId), month: gift.month, currency: gift.currency }, gift.cost, gift._id);
     return { gift: reversal.toObject() as GiftRecord };
   } catch (err) {
     if (isDuplicateKeyError(err)) return refused(409, 'The gift is already reversed.');

@@ -17,7 +17,7 @@ async function entry(giver: TestUser, customerId: Types.ObjectId, fields: Record
   const _id = new Types.ObjectId();
   return GiftModel.create({
     _id, key: `gift:${String(_id)}`, kind: 'gift', customerId, item: 'Flowers', cost: 500, currency: 'USD', reasonCategory: 'apology',
-    reason: 'Late', month: '2031-03', status: 'applied', giver: { id: giver.id, name: 'Giver', team: 'North' }, by: { id: giver.id, name: 'Giver' },
+    reason: 'Late', month: '2031-03', status: 'applied', giverId: giver.id, giverName: 'Giver', giverTeam: 'North', byId: giver.id, byName: 'Giver',
     createdAt: new Date(), ...fields,
   });
 }
@@ -35,7 +35,7 @@ describe('jobs/gifts-sweep', () => {
     const customer = await makeCustomer(giver);
     const now = new Date();
     const waiting = await entry(giver, customer._id, { status: 'pending_approval', createdAt: now });
-    const decided = await entry(giver, customer._id, { status: 'rejected', decision: { id: executive.id, name: 'Exec', at: now, comment: 'No' } });
+    const decided = await entry(giver, customer._id, { status: 'rejected', decidedById: executive.id, decidedByName: 'Exec', decidedAt: now, decisionComment: 'No' });
     const first = await handler({ now: now.toISOString() });
     expect(first.notified).to.be.at.least(2);
     expect(await NotificationModel.countDocuments({ key: `gift.approval:${String(waiting._id)}:${executive.id}` })).to.equal(1);

@@ -20,7 +20,7 @@ type Gift = { id: string; status: string; cost: number };
 async function expectLedgerAgrees(giver: TestUser) {
   const month = monthIn(config.timezone, new Date());
   const usage = await GiftUsageModel.findOne({ key: `${giver.id}:${month}:USD` }).lean();
-  const applied = await GiftModel.find({ 'giver.id': new Types.ObjectId(giver.id), currency: 'USD', status: 'applied' }).lean();
+  const applied = await GiftModel.find({ giverId: new Types.ObjectId(giver.id), currency: 'USD', status: 'applied' }).lean();
   const net = applied.reduce((sum, g) => sum + g.cost, 0);
   expect(usage?.spent ?? 0, 'usage = applied gifts less reversals').to.equal(net);
   expect(net, 'within the allowance').to.be.at.most(LIMIT);
@@ -95,7 +95,7 @@ describe('gift races', function () {
       const stored = await GiftModel.findById(gift.id).lean();
       expect(stored!.status).to.equal(index === 0 ? 'approved' : 'rejected');
       expect(winner.body.status).to.equal(stored!.status);
-      expect(String(stored!.decision!.id)).to.equal(index === 0 ? executive.id : admin.id);
+      expect(String(stored!.decidedById)).to.equal(index === 0 ? executive.id : admin.id);
       expect(await NotificationModel.countDocuments({ key: `gift.decided:${gift.id}` })).to.equal(1);
     });
   });

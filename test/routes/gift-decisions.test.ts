@@ -3,7 +3,7 @@ import { GiftModel } from '../../models/gift.ts';
 import { GiftUsageModel } from '../../models/gift-allowance.ts';
 import { NotificationModel } from '../../models/notification.ts';
 import { api, bearer, createUser, expectProblem, type TestUser } from '../factories.ts';
-import { giftBody, giftWorld, give, ledgerOf, makeCustomer, setAllowances, type GiftWorld } from '../gifts.ts';
+import { giftBody, giftWorld, give, ledgerOf, makeCase, makeCustomer, setAllowances, type GiftWorld } from '../gifts.ts';
 
 // The decision on a gift beyond the allowance (executives and admins, never on their own gift) and the reversal (a new
 // entry, never an edit), with what each does to the allowance and who is told.
@@ -57,7 +57,7 @@ describe('gift decisions and reversals', () => {
         expectProblem(await approve(who, waiting.id), 403);
         expectProblem(await reject(who, waiting.id), 403);
       }
-      expect((await GiftModel.findById(waiting.id).lean())!).to.include({ status: 'pending_approval', decision: null });
+      expect((await GiftModel.findById(waiting.id).lean())!).to.include({ status: 'pending_approval', decidedAt: null });
     });
 
     it('never lets an executive decide their own gift', async () => {
@@ -144,6 +144,28 @@ describe('gift decisions and reversals', () => {
       expect(hidden.detail).to.equal(expectProblem(await api().get('/api/v1/gifts/0123456789abcdef01234567').set(bearer(w.outsider)), 404).detail);
       await api().get(`/api/v1/gifts/${mine.id}`).set(bearer(w.member)).expect(200);
       await api().get(`/api/v1/gifts/${theirGift.id}`).set(bearer(w.admin)).expect(200);
+    });
+
+    it("pages a manager's list (their customers' entries and their own gifts elsewhere) newest first, each entry once", async () => {
+      const manager = await createUser({ role: 'manager' });
+      const colleague = await createUser({ role: 'manager' });
+      const theirs = await makeCustomer(manager, [colleague]);
+      const elsewhere = await makeCustomer(colleague);
+      await setAllowances(w.admin, [{ user: manager, allowances: { USD: 1_000 } }, { user: colleague, allowances: { USD: 1_000 } }]);
+      const kase = await makeCase(elsewhere._id, manager);
+      const made: string[] = [];
+      for (const [who, customer, extra] of [[manager, theirs, {}], [colleague, theirs, {}], [manager, elsewhere, { caseId: String(kase._id) }], [colleague, elsewhere, {}], [colleague, theirs, {}], [manager, theirs, {}]] as const) {
+        made.push((await give(who, giftBody(customer._id, { cost: 10, ...extra })).expect(201)).body.id);
+      }
+      const seen: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const res: { body: { items: Gift[]; nextCursor: string | null } } = await api().get(`/api/v1/gifts?limit=2${cursor ? `&cursor=${cursor}` : ''}`).set(bearer(manager)).expect(200);
+        seen.push(...res.body.items.map((g) => g.id));
+        cursor = res.body.nextCursor;
+      } while (cursor);
+      // all but the colleague's gift to a customer the manager may not read
+      expect(seen).to.deep.equal([made[5], made[4], made[2], made[1], made[0]]);
     });
 
     it('filters by giver, status, month, kind, case and customer, newest first, in pages', async () => {

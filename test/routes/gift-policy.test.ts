@@ -111,7 +111,7 @@ describe('GET /api/v1/me/allowance', () => {
     expect(item(now.items, 'EUR')).to.deep.equal({ currency: 'EUR', allowance: roles.manager.EUR, spent: 0, left: roles.manager.EUR, pending: 0, approved: 0 });
 
     // the ledger agrees: applied entries (reversals netted) sum to what was spent
-    const applied = await GiftModel.find({ 'giver.id': giver.id, currency: 'USD', status: 'applied' }).lean();
+    const applied = await GiftModel.find({ giverId: giver.id, currency: 'USD', status: 'applied' }).lean();
     expect(applied.reduce((sum, g) => sum + g.cost, 0)).to.equal(6_000);
 
     const past = await allowance(giver, '?month=2020-02');

@@ -22,13 +22,13 @@ describe('GET /api/v1/reports/gifts', () => {
     const c1 = await makeCustomer(owner, [], { code: code('1'), status: 'active', satisfaction: { average: 4.5, npsCategory: 'promoter', trend: 'up' } });
     const c2 = await makeCustomer(owner, [], { code: code('2'), status: 'dormant', satisfaction: { average: 2.5, npsCategory: 'detractor', trend: 'down' } });
     const c3 = await makeCustomer(owner, [], { code: code('3'), status: 'lost' });
-    const ann = { id: new Types.ObjectId(), name: 'Ann North', team: 'North' };
-    const bo = { id: new Types.ObjectId(), name: 'Bo South', team: 'South' };
-    Object.assign(ids, { c1: c1.id, c2: c2.id, c3: c3.id, ann: String(ann.id), bo: String(bo.id) });
+    const ann = { giverId: new Types.ObjectId(), giverName: 'Ann North', giverTeam: 'North' };
+    const bo = { giverId: new Types.ObjectId(), giverName: 'Bo South', giverTeam: 'South' };
+    Object.assign(ids, { c1: c1.id, c2: c2.id, c3: c3.id, ann: String(ann.giverId), bo: String(bo.giverId) });
     const at = { C1: { customerId: c1._id, customerTier: 'A', customerRegion: 'EMEA' }, C2: { customerId: c2._id, customerTier: 'B', customerRegion: 'APAC' }, C3: { customerId: c3._id, customerTier: null, customerRegion: null } };
     const entry = (to: keyof typeof at, giver: typeof ann, month: string, cost: number, fields: Record<string, unknown> = {}) => {
       const _id = new Types.ObjectId();
-      return { _id, key: `gift:${String(_id)}`, kind: 'gift', ...at[to], item: 'Gift', cost, currency: 'USD', reasonCategory: 'apology', reason: 'r', month, status: 'applied', giver, by: giver, createdAt: new Date(), ...fields };
+      return { _id, key: `gift:${String(_id)}`, kind: 'gift', ...at[to], item: 'Gift', cost, currency: 'USD', reasonCategory: 'apology', reason: 'r', month, status: 'applied', ...giver, byId: giver.giverId, byName: giver.giverName, createdAt: new Date(), ...fields };
     };
     const refunded = entry('C2', bo, m(1), 500);
     await GiftModel.insertMany([

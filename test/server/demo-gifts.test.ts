@@ -20,14 +20,14 @@ describe('demo gifts', () => {
     const now = Date.parse('2033-03-20T12:00:00Z');
     expect(await loadDemoGifts('UTC', people, now)).to.equal(9);
     const giverIds = [anna!, ben!, chen!].map((u) => new Types.ObjectId(u.id));
-    const entries = await GiftModel.find({ 'giver.id': { $in: giverIds } }).lean();
+    const entries = await GiftModel.find({ giverId: { $in: giverIds } }).lean();
     const count = (f: (e: (typeof entries)[number]) => boolean) => entries.filter(f).length;
     expect(count((e) => e.status === 'pending_approval')).to.equal(1);
     expect(count((e) => e.status === 'approved' && e.kind === 'gift')).to.equal(1);
     expect(count((e) => e.kind === 'reversal')).to.equal(1);
     expect(new Set(entries.map((e) => e.month))).to.deep.equal(new Set(['2033-02', '2033-03']));
     for (const usage of await GiftUsageModel.find({ userId: { $in: giverIds } }).lean()) {
-      const applied = entries.filter((e) => String(e.giver.id) === String(usage.userId) && e.month === usage.month && e.currency === usage.currency && e.status === 'applied');
+      const applied = entries.filter((e) => String(e.giverId) === String(usage.userId) && e.month === usage.month && e.currency === usage.currency && e.status === 'applied');
       expect(usage.spent, usage.key).to.equal(applied.reduce((sum, e) => sum + e.cost, 0));
     }
     expect(await loadDemoGifts('UTC', people, now)).to.equal(0);
