@@ -8,6 +8,7 @@ import { jobDuration, jobLag, jobRuns } from '../server/metrics.ts';
 import * as approvalsNotify from './approvals-notify.ts';
 import * as casesEscalate from './cases-escalate.ts';
 import * as customersImport from './customers-import.ts';
+import * as giftsSweep from './gifts-sweep.ts';
 import * as heartbeat from './heartbeat.ts';
 import * as mailSend from './mail-send.ts';
 import * as notificationsDeliver from './notifications-deliver.ts';
@@ -75,6 +76,7 @@ export async function startWorker(config: Config, log: Logger): Promise<Worker> 
   visitsFollowUp.define(agenda, config);
   notificationsDeliver.define(agenda, config);
   approvalsNotify.define(agenda);
+  giftsSweep.define(agenda);
   customersImport.define(agenda);
   mailSend.define(agenda, config);
   reports.define(agenda);
@@ -93,6 +95,7 @@ export async function startWorker(config: Config, log: Logger): Promise<Worker> 
   await visitsFollowUp.schedule(agenda);
   await notificationsDeliver.schedule(agenda);
   await approvalsNotify.schedule(agenda);
+  await giftsSweep.schedule(agenda);
   await customersImport.schedule(agenda);
   await mailSend.schedule(agenda, config);
   await reports.schedule(agenda);

@@ -6,7 +6,7 @@ import { UserModel } from './user.ts';
 
 export const notificationKinds = [
   'visit.reminder', 'visit.overdue', 'visit.missed', 'satisfaction.alert', 'tier.approval',
-  'case.opened', 'case.handover', 'case.helper', 'case.comment', 'case.warning', 'case.escalated', 'case.resolved', 'case.reopened', 'case.closed',
+  'case.opened', 'case.handover', 'case.helper', 'case.comment', 'case.warning', 'case.escalated', 'case.resolved', 'case.reopened', 'case.closed', 'gift.approval', 'gift.decided',
 ] as const;
 export type NotificationKind = (typeof notificationKinds)[number];
 

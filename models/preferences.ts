@@ -9,7 +9,10 @@ export const emailModes = ['now', 'digest', 'off'] as const;
 export type EmailMode = (typeof emailModes)[number];
 export type KindPreference = { feed: boolean; email: EmailMode };
 
-/** Reminders wait for the morning digest; escalations and alerts come at once; approvals waiting are in the digest. */
+/**
+ * Reminders wait for the morning digest; escalations and alerts come at once; tier approvals waiting are in the digest.
+ * A gift waiting for approval comes at once: its giver is often still with the customer; so does the decision.
+ */
 export const defaultKindPreferences: Readonly<Record<NotificationKind, KindPreference>> = Object.freeze({
   'visit.reminder': { feed: true, email: 'digest' },
   'visit.overdue': { feed: true, email: 'now' },
@@ -27,6 +30,8 @@ export const defaultKindPreferences: Readonly<Record<NotificationKind, KindPrefe
   'case.resolved': { feed: true, email: 'digest' },
   'case.reopened': { feed: true, email: 'now' },
   'case.closed': { feed: true, email: 'digest' },
+  'gift.approval': { feed: true, email: 'now' },
+  'gift.decided': { feed: true, email: 'now' },
 });
 export const DEFAULT_DIGEST_HOUR = 8;
 

@@ -1,8 +1,5 @@
-import { stringify } from 'csv-stringify/sync';
-import type { Request, Response } from 'express';
 import Joi from 'joi';
 import { tierSources, tiers } from '../models/customer.ts';
-import { guardFormula } from '../models/customer-csv.ts';
 import { periodPattern, resourceKinds } from '../models/plan.ts';
 import { planCsv, planCsvColumns, readPlanReport } from '../models/plan-report.ts';
 import {
@@ -12,6 +9,7 @@ import {
 import { planReportFrom, planSnapshotFor } from '../models/plan-snapshot.ts';
 import { cellsWithin, currentTierSnapshot } from '../models/tier-snapshot.ts';
 import { answer, moment, objectId } from '../schemas/common.ts';
+import { csvContent as csv, sendCsv, wantsCsv } from '../server/csv.ts';
 import { HttpError } from '../server/errors.ts';
 import type { GetReportsPlansQuery, GetReportsTierMovementsQuery, GetReportsTiersQuery } from '../schemas/inputs.gen.ts';
 import { operation } from '../server/operation.ts';
@@ -111,7 +109,6 @@ const filtersNote = 'Archived customers are left out. Executives and admins only
   + 'the movements, and the plans of other periods, hold every write committed before the request. '
   + 'Answers CSV (UTF-8 with BOM, a header row) when the Accept header prefers text/csv; a text cell starting with '
   + '= + - @, tab or CR is prefixed with an apostrophe so spreadsheets do not run it.';
-const csv = { 'text/csv': { description: 'CSV with a header row' } };
 
 // --- handlers -----------------------------------------------------------------------------------------------------
 
@@ -134,21 +131,6 @@ function periodOf(input: MovementsQuery, now: Date): { from: Date; to: Date } {
   latest.setUTCFullYear(latest.getUTCFullYear() + MAX_YEARS);
   if (to > latest) throw invalid('to', `to must be at most ${MAX_YEARS} years after from`);
   return { from, to };
-}
-
-function wantsCsv(req: Request, res: Response): boolean {
-  res.vary('Accept');
-  return req.accepts(['application/json', 'text/csv']) === 'text/csv';
-}
-
-const csvCell = (value: string | number | null) => (typeof value === 'string' ? guardFormula(value) : value ?? '');
-
-function sendCsv(res: Response, name: string, columns: readonly string[], rows: Array<Array<string | number | null>>) {
-  res.setHeader('Content-Type', 'text/csv; charset=utf-8');
-  res.setHeader('Content-Disposition', `attachment; filename="${name}-${new Date().toISOString().slice(0, 10)}.csv"`);
-  res.setHeader('Cache-Control', 'no-store');
-  // The BOM makes Excel read the file as UTF-8.
-  res.send(stringify(rows.map((row) => row.map(csvCell)), { bom: true, header: true, columns: [...columns] }));
 }
 
 const leadership = ['executive', 'admin'] as const;

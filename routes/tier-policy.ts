@@ -1,4 +1,4 @@
-import type { Request, Response } from 'express';
+import type { Response } from 'express';
 import Joi from 'joi';
 import { enqueue } from '../jobs/queue.ts';
 import { name as reclassifyAllJob } from '../jobs/tiers.ts';
@@ -13,7 +13,7 @@ import { activeOverride, tierStateFields, type TierState } from '../models/tieri
 import { answer, moment, page } from '../schemas/common.ts';
 import { currentUser } from '../server/auth.ts';
 import { HttpError } from '../server/errors.ts';
-import { staleError } from '../server/etag.ts';
+import { etagOfPolicy, ifMatchPolicyVersion, policyEtagHeader as policyEtag, staleError } from '../server/etag.ts';
 import { operation } from '../server/operation.ts';
 import { decodeCursor, pageKeys, toPage } from '../server/paging.ts';
 import { objectId } from '../server/validate.ts';
@@ -99,17 +99,6 @@ function consistent(input: PolicyRules & { note?: string }): { rules: PolicyRule
   return { rules, note: input.note ?? '' };
 }
 
-const etagOfPolicy = (version: number) => `"v${version}"`;
-
-/** The version named by If-Match, undefined when absent or `*`; an ETag this route never issued answers 412. */
-function ifMatchPolicyVersion(req: Request): number | undefined {
-  const header = req.get('if-match')?.trim();
-  if (header === undefined || header === '*') return undefined;
-  const match = /^(?:W\/)?"v(\d{1,9})"$/.exec(header);
-  if (!match) throw new HttpError(412, 'Precondition failed', 'If-Match must be an ETag this service issued, like "v3".');
-  return Number(match[1]);
-}
-
 function policyBody(policy: Policy & { id: string }) {
   const { id, version, criteria, thresholds, cadenceDays, note, createdAt, createdById, createdByName } = policy;
   return {
@@ -153,9 +142,6 @@ async function simulate(rules: PolicyRules, now: Date) {
   return { counts: { current, candidate }, moves, movesTotal };
 }
 
-const policyEtag = {
-  ETag: { description: 'the policy version as `"v<version>"`, for If-Match', schema: { type: 'string', pattern: '^"v[0-9]+"$' } },
-};
 const { thresholds: t, cadenceDays: d } = defaultPolicyRules;
 const defaults = `Defaults: thresholds S ${t.S}, A ${t.A}, B ${t.B}; cadence S ${d.S}, A ${d.A}, B ${d.B}, C ${d.C} days.`;
 const invalid = 'Invalid policy: a field of the wrong shape, or weights not summing to 100, a criterion twice, '

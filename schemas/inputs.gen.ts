@@ -113,6 +113,12 @@ export interface GetReportsPlansQuery {
   team?: string;
   period: string;
 }
+export interface GetReportsGiftsQuery {
+  period?: string;
+  team?: string;
+  tier?: "S" | "A" | "B" | "C" | "none";
+  region?: string;
+}
 export interface GetWebhooksQuery {
   limit: number;
   cursor?: string;
@@ -230,6 +236,19 @@ export interface GetCasesQuery {
   customerId?: string;
   severity?: "low" | "normal" | "high" | "critical";
   overdue?: boolean;
+}
+export interface GetGiftsQuery {
+  limit: number;
+  cursor?: string;
+  customerId?: string;
+  giverId?: string;
+  status?: "applied" | "pending_approval" | "approved" | "rejected";
+  month?: string;
+  caseId?: string;
+  kind?: "gift" | "reversal";
+}
+export interface GetMeAllowanceQuery {
+  month?: string;
 }
 export interface LoginRequest {
   email: string;
@@ -350,6 +369,14 @@ export interface PreferencesChange {
       feed?: boolean;
       email?: "now" | "digest" | "off";
     };
+    "gift.approval"?: {
+      feed?: boolean;
+      email?: "now" | "digest" | "off";
+    };
+    "gift.decided"?: {
+      feed?: boolean;
+      email?: "now" | "digest" | "off";
+    };
   };
 }
 export interface WebhookCreate {
@@ -373,6 +400,8 @@ export interface WebhookCreate {
       | "case.resolved"
       | "case.reopened"
       | "case.closed"
+      | "gift.approval"
+      | "gift.decided"
     ),
     ...(
       | "visit.reminder"
@@ -389,6 +418,8 @@ export interface WebhookCreate {
       | "case.resolved"
       | "case.reopened"
       | "case.closed"
+      | "gift.approval"
+      | "gift.decided"
     )[]
   ];
   description?: string;
@@ -1434,4 +1465,63 @@ export interface CaseClose {
   confirmedBy: string;
   csat: number;
   comment?: string;
+}
+export interface GiftCreate {
+  customerId: string;
+  contactId?: string;
+  caseId?: string;
+  item: string;
+  cost: number;
+  currency: string;
+  reasonCategory: "apology" | "goodwill" | "thanks" | "retention" | "other";
+  reason: string;
+}
+export interface GiftApprove {
+  comment?: string;
+}
+export interface GiftReject {
+  comment: string;
+}
+export interface GiftReverse {
+  reason: string;
+}
+export interface GiftPolicyInput {
+  roles: {
+    admin: {
+      /**
+       * This interface was referenced by `undefined`'s JSON-Schema definition
+       * via the `patternProperty` "^[A-Z]{3}$".
+       */
+      [k: string]: number | undefined;
+    };
+    executive: {
+      /**
+       * This interface was referenced by `undefined`'s JSON-Schema definition
+       * via the `patternProperty` "^[A-Z]{3}$".
+       */
+      [k: string]: number | undefined;
+    };
+    manager: {
+      /**
+       * This interface was referenced by `undefined`'s JSON-Schema definition
+       * via the `patternProperty` "^[A-Z]{3}$".
+       */
+      [k: string]: number | undefined;
+    };
+  };
+  /**
+   * @maxItems 1000
+   */
+  users: {
+    userId: string;
+    allowances: {
+      /**
+       * This interface was referenced by `undefined`'s JSON-Schema definition
+       * via the `patternProperty` "^[A-Z]{3}$".
+       */
+      [k: string]: number | undefined;
+    };
+    note?: string;
+  }[];
+  note: string;
 }

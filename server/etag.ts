@@ -46,3 +46,23 @@ export const etagHeader = { ETag: { description: 'version of the resource, for I
 
 /** The 409 of a write without If-Match whose record kept changing under it (applyToLatest). */
 export const keptChanging = (what: string) => `The ${what} kept changing while the change was applied (sent without If-Match); try again`;
+
+// A versioned policy (the tier policy, the gift policy) is never changed: each save is the next version, and its ETag
+// names that version.
+
+/** The ETag of a policy version: `"v<version>"`. */
+export const etagOfPolicy = (version: number) => `"v${version}"`;
+
+/** The policy version named by If-Match, undefined when absent or `*`; an ETag no policy route issued answers 412. */
+export function ifMatchPolicyVersion(req: Request): number | undefined {
+  const header = req.get('if-match')?.trim();
+  if (header === undefined || header === '*') return undefined;
+  const match = /^(?:W\/)?"v(\d{1,9})"$/.exec(header);
+  if (!match) throw new HttpError(412, 'Precondition failed', 'If-Match must be an ETag this service issued, like "v3".');
+  return Number(match[1]);
+}
+
+/** The answer header of a policy, for If-Match. */
+export const policyEtagHeader = {
+  ETag: { description: 'the policy version as `"v<version>"`, for If-Match', schema: { type: 'string', pattern: '^"v[0-9]+"$' } },
+};

@@ -30,7 +30,8 @@ const base = {
     { name: 'notifications', description: 'Your feed of reminders and alerts, where they reach you (feed, e-mail, digest), and the e-mail outbox' },
     { name: 'webhooks', description: 'Deliveries of notifications to other systems (admins)' },
     { name: 'knowledge', description: 'Problems and their solutions, shared by everyone: search in any script, versions, entries from resolved cases' },
-    { name: 'reports', description: 'Tier distribution, movements and plan attainment for leadership' },
+    { name: 'gifts', description: 'Goodwill gifts and compensation: an append-only ledger, personal monthly allowances, approvals beyond them' },
+    { name: 'reports', description: 'Tier distribution, movements, plan attainment and gift spend for leadership' },
     { name: 'operations', description: 'Health, readiness, this document and its pages' },
   ],
   components: {

@@ -7,6 +7,9 @@ import { customerCsvOperations } from '../routes/customers-csv.ts';
 import { customerOperations } from '../routes/customers.ts';
 import { docsOperations } from '../routes/docs.ts';
 import { emailOperations } from '../routes/emails.ts';
+import { giftPolicyOperations } from '../routes/gift-policy.ts';
+import { giftReportOperations } from '../routes/gift-reports.ts';
+import { giftOperations } from '../routes/gifts.ts';
 import { healthOperations } from '../routes/health.ts';
 import { importOperations } from '../routes/imports.ts';
 import { knowledgeOperations } from '../routes/knowledge.ts';
@@ -37,6 +40,7 @@ export const operations: readonly Operation[] = [
   ...meOperations,
   ...notificationOperations,
   ...reportOperations,
+  ...giftReportOperations,
   ...webhookOperations,
   ...tierOperations,
   ...tierPolicyOperations,
@@ -53,4 +57,6 @@ export const operations: readonly Operation[] = [
   ...servicePolicyOperations,
   ...caseOperations,
   ...caseStepOperations,
+  ...giftOperations,
+  ...giftPolicyOperations,
 ];

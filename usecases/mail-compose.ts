@@ -1,3 +1,4 @@
+import { moneyText } from '../models/money.ts';
 import type { NotificationKind } from '../models/notification.ts';
 import type { Language } from '../models/preferences.ts';
 
@@ -20,18 +21,26 @@ export type DigestFacts = {
 
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-/** The API address of the record a notification is about: the case, the visit, the approval, else the customer. */
+/** The API address of the record a notification is about: the case, the visit, the approval, the gift, else the customer. */
 export function recordLink(publicUrl: string, data: Record<string, unknown>): string | null {
   const id = (key: string) => (typeof data[key] === 'string' && /^[0-9a-f]{24}$/.test(data[key] as string) ? data[key] as string : null);
   if (id('caseId')) return `${publicUrl}/api/v1/cases/${id('caseId')}`;
   if (id('visitId')) return `${publicUrl}/api/v1/visits/${id('visitId')}`;
   if (id('approvalId')) return `${publicUrl}/api/v1/tier-approvals/${id('approvalId')}`;
+  if (id('giftId')) return `${publicUrl}/api/v1/gifts/${id('giftId')}`;
   if (id('customerId')) return `${publicUrl}/api/v1/customers/${id('customerId')}`;
   return null;
 }
 
 const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 const day = (v: unknown) => (typeof v === 'string' ? v.slice(0, 10) : '');
+const str = (v: unknown) => (typeof v === 'string' ? v : null);
+const money = (d: Record<string, unknown>) => {
+  const cost = num(d.cost);
+  const currency = str(d.currency);
+  return cost !== null && currency && /^[A-Z]{3}$/.test(currency) ? moneyText(cost, currency) : null;
+};
+const giftReasons: Record<string, string> = { apology: '致歉', goodwill: '善意', thanks: '感谢', retention: '挽留', other: '其他' };
 
 /** Title and body of a notification in Chinese, from its kind and data; the English text when the data lacks a fact. */
 function chinese(n: NotificationFacts): { title: string; body: string } {
@@ -56,6 +65,20 @@ function chinese(n: NotificationFacts): { title: string; body: string } {
     }
     case 'tier.approval':
       return { title: `待审批：${name} 的等级调整 ${String(d.from ?? '—')} → ${String(d.to ?? '')}`, body: typeof d.reason === 'string' ? `理由：${d.reason}` : '' };
+    case 'gift.approval': {
+      const item = str(d.item);
+      const amount = money(d);
+      if (!item || !amount) return { title: n.title, body: n.body };
+      const reason = giftReasons[str(d.reasonCategory) ?? ''] ?? '其他';
+      return { title: `待审批：送给 ${name} 的礼品 ${item}（${amount}）`, body: `${str(d.giverName) ?? '同事'}以「${reason}」为由赠送，已超出其本月额度。` };
+    }
+    case 'gift.decided': {
+      const item = str(d.item);
+      const decision = d.decision === 'approved' ? '已批准' : d.decision === 'rejected' ? '被拒绝' : null;
+      if (!item || !decision) return { title: n.title, body: n.body };
+      const comment = str(d.comment);
+      return { title: `您送给 ${name} 的礼品 ${item} ${decision}`, body: `${str(d.decidedBy) ?? ''}${comment ? `：${comment}` : ''}` };
+    }
     default:
       return n.kind.startsWith('case.') ? caseChinese(n, name) : { title: n.title, body: n.body };
   }

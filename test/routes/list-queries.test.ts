@@ -89,6 +89,7 @@ describe('list queries at scale', function () {
     await TierApprovalModel.create({
       key: theirs.id, customerId: theirs.id, to: 'S', source: 'computed', reason: 'test', requestedByName: 'test', requestedAt: new Date(),
     });
+    await api().post('/api/v1/gifts').set(bearer(manager)).send({ customerId: own.id, item: 'Tea', cost: 100, currency: 'USD', reasonCategory: 'thanks', reason: 'test' }).expect(201);
   });
 
   const lists: Array<[string, () => TestUser, () => string, string]> = [
@@ -115,6 +116,11 @@ describe('list queries at scale', function () {
     ['knowledge with a tag', () => manager, () => '/knowledge?tag=scale', 'knowledge'],
     ['knowledge sharing a query\'s words', () => manager, () => '/knowledge?q=scale%20打印机', 'knowledge'],
     ['an entry\'s past versions', () => manager, () => `/knowledge/${entry.id}/versions`, 'knowledge_versions'],
+    ['the gift ledger', () => executive, () => '/gifts', 'gifts'],
+    ['a giver\'s gifts', () => manager, () => '/gifts?giverId=me', 'gifts'],
+    ['gifts waiting for approval', () => executive, () => '/gifts?status=pending_approval', 'gifts'],
+    ['a customer\'s gifts', () => executive, () => `/gifts?customerId=${own.id}`, 'gifts'],
+    ['the gifts a manager may see', () => manager, () => '/gifts', 'gifts'],
   ];
   for (const [what, user, url, collection] of lists) {
     it(`serves ${what} from an index, filter, sort and limit pushed down`, async () => {
@@ -132,6 +138,14 @@ describe('list queries at scale', function () {
       const { indexed, plan } = await explain(q);
       expect(indexed, `${q.collection} ${JSON.stringify(q.filter)}:\n${plan}`).to.equal(true);
     }
+  });
+
+  it('serves both queries of the gifts a manager may see (their own, their customers\') from an index, no $or across them', async () => {
+    const { res, issued } = await issuedBy(() => api().get('/api/v1/gifts').set(bearer(manager)));
+    expect(res.status).to.equal(200);
+    const lists = issued.filter((q) => q.collection === 'gifts' && q.method === 'find' && q.options.limit);
+    expect(lists).to.have.length(2);
+    for (const q of lists) await expectServedByIndex(q);
   });
 
   it('serves GET /customers/:id/tier with one read of the customer', async () => {
