@@ -113,6 +113,9 @@ caseSchema.index({ 'handover.toUserId': 1 });
 // The worker's pass over steps whose effects a crash left undone (an index of nulls but for a moment after a step).
 caseSchema.index({ effectsSince: 1 });
 
+// The service report: the cases opened in a month or quarter
+caseSchema.index({ createdAt: 1 });
+
 export type Case = InferSchemaType<typeof caseSchema>;
 export type CaseDocument = HydratedDocument<Case>;
 /** A case as read with lean(). */

@@ -113,6 +113,12 @@ export interface GetReportsPlansQuery {
   team?: string;
   period: string;
 }
+export interface GetReportsServiceQuery {
+  period?: string;
+  tier?: "S" | "A" | "B" | "C" | "none";
+  region?: string;
+  team?: string;
+}
 export interface GetReportsGiftsQuery {
   period?: string;
   team?: string;

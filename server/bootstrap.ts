@@ -2,6 +2,7 @@ import { UserModel, hashPassword, type Role } from '../models/user.ts';
 import type { Config } from './config.ts';
 import { loadDemoBook } from './demo-data.ts';
 import { demoPeople, loadDemoGifts } from './demo-gifts.ts';
+import { loadDemoService } from './demo-service.ts';
 
 export type DemoLogin = { email: string; password: string; role: Role; team: string; name: string };
 
@@ -41,7 +42,10 @@ export async function bootstrapUsers(config: Config): Promise<{ admin?: string; 
     }
     const people = await UserModel.find({}, { name: 1, role: 1 }).lean();
     result.demoCustomers = await loadDemoBook(people);
-    if (result.demoCustomers) await loadDemoGifts(config.timezone, await demoPeople());
+    if (result.demoCustomers) {
+      await loadDemoService(config.timezone);
+      await loadDemoGifts(config.timezone, await demoPeople());
+    }
   }
   return result;
 }

@@ -19,6 +19,7 @@ import { notificationOperations } from '../routes/notifications.ts';
 import { planOperations } from '../routes/plans.ts';
 import { projectOperations } from '../routes/projects.ts';
 import { reportOperations } from '../routes/reports.ts';
+import { serviceReportOperations } from '../routes/service-reports.ts';
 import { servicePolicyOperations } from '../routes/service-policy.ts';
 import { tierOperations } from '../routes/tiers.ts';
 import { tierPolicyOperations } from '../routes/tier-policy.ts';
@@ -40,6 +41,7 @@ export const operations: readonly Operation[] = [
   ...meOperations,
   ...notificationOperations,
   ...reportOperations,
+  ...serviceReportOperations,
   ...giftReportOperations,
   ...webhookOperations,
   ...tierOperations,
