@@ -1,8 +1,5 @@
-import { stringify } from 'csv-stringify/sync';
-import type { Request, Response } from 'express';
 import Joi from 'joi';
 import { tierSources, tiers } from '../models/customer.ts';
-import { guardFormula } from '../models/customer-csv.ts';
 import { periodPattern, resourceKinds } from '../models/plan.ts';
 import { planCsv, planCsvColumns, readPlanReport } from '../models/plan-report.ts';
 import {
@@ -15,12 +12,9 @@ import { answer, moment, objectId } from '../schemas/common.ts';
 import { HttpError } from '../server/errors.ts';
 import type { GetReportsPlansQuery, GetReportsTierMovementsQuery, GetReportsTiersQuery } from '../schemas/inputs.gen.ts';
 import { operation } from '../server/operation.ts';
+import { sendCsv, wantsCsv } from '../server/csv-answer.ts';
+import { filterKeys } from '../schemas/report-filters.ts';
 
-const filterKeys = {
-  region: Joi.string().trim().min(1).max(100).description("the customer's company.region"),
-  industry: Joi.string().trim().min(1).max(100).description("the customer's company.industry"),
-  team: Joi.string().trim().min(1).max(100).description("the team of the customer's owner"),
-};
 type MovementsQuery = GetReportsTierMovementsQuery;
 const tiersSchema = Joi.object<GetReportsTiersQuery>(filterKeys);
 const movementsSchema = Joi.object<MovementsQuery>({
@@ -134,21 +128,6 @@ function periodOf(input: MovementsQuery, now: Date): { from: Date; to: Date } {
   latest.setUTCFullYear(latest.getUTCFullYear() + MAX_YEARS);
   if (to > latest) throw invalid('to', `to must be at most ${MAX_YEARS} years after from`);
   return { from, to };
-}
-
-function wantsCsv(req: Request, res: Response): boolean {
-  res.vary('Accept');
-  return req.accepts(['application/json', 'text/csv']) === 'text/csv';
-}
-
-const csvCell = (value: string | number | null) => (typeof value === 'string' ? guardFormula(value) : value ?? '');
-
-function sendCsv(res: Response, name: string, columns: readonly string[], rows: Array<Array<string | number | null>>) {
-  res.setHeader('Content-Type', 'text/csv; charset=utf-8');
-  res.setHeader('Content-Disposition', `attachment; filename="${name}-${new Date().toISOString().slice(0, 10)}.csv"`);
-  res.setHeader('Cache-Control', 'no-store');
-  // The BOM makes Excel read the file as UTF-8.
-  res.send(stringify(rows.map((row) => row.map(csvCell)), { bom: true, header: true, columns: [...columns] }));
 }
 
 const leadership = ['executive', 'admin'] as const;

@@ -113,6 +113,26 @@ export interface GetReportsPlansQuery {
   team?: string;
   period: string;
 }
+export interface GetReportsSatisfactionQuery {
+  region?: string;
+  industry?: string;
+  team?: string;
+  tier?: "S" | "A" | "B" | "C" | "none";
+  period?: string;
+}
+export interface GetReportsVisitsQuery {
+  region?: string;
+  industry?: string;
+  team?: string;
+  tier?: "S" | "A" | "B" | "C" | "none";
+  period?: string;
+}
+export interface GetReportsKeyAccountsAtRiskQuery {
+  region?: string;
+  industry?: string;
+  team?: string;
+  tier?: "S" | "A";
+}
 export interface GetWebhooksQuery {
   limit: number;
   cursor?: string;

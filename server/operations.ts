@@ -13,6 +13,7 @@ import { notificationOperations } from '../routes/notifications.ts';
 import { planOperations } from '../routes/plans.ts';
 import { projectOperations } from '../routes/projects.ts';
 import { reportOperations } from '../routes/reports.ts';
+import { serviceReportOperations } from '../routes/reports-service-level.ts';
 import { tierOperations } from '../routes/tiers.ts';
 import { tierPolicyOperations } from '../routes/tier-policy.ts';
 import { timelineOperations } from '../routes/timeline.ts';
@@ -33,6 +34,7 @@ export const operations: readonly Operation[] = [
   ...meOperations,
   ...notificationOperations,
   ...reportOperations,
+  ...serviceReportOperations,
   ...webhookOperations,
   ...tierOperations,
   ...tierPolicyOperations,
