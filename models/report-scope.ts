@@ -1,6 +1,6 @@
 import { Types } from 'mongoose';
 import { CustomerModel, tiers, visibleTo, type Tier } from './customer.ts';
-import type { ReportFilters } from './tier-report.ts';
+import { asReportTier, type ReportFilters, type TierCell } from './tier-report.ts';
 import type { AuthUser } from './user.ts';
 import { UserModel } from './user.ts';
 
@@ -66,3 +66,24 @@ export function periodOf(period: string | undefined, now: Date): Period {
 }
 
 export { monthLabel };
+
+/** The ids of the customers a manager sees (owned or on the team of); null for executives and admins, who see all. */
+export async function visibleIds(user: AuthUser): Promise<Set<string> | null> {
+  if (user.role !== 'manager') return null;
+  const rows = await CustomerModel.find(visibleTo(user), { _id: 1 }).lean();
+  return new Set(rows.map((r) => String(r._id)));
+}
+
+/** Report rows (models/report-rows.ts) grouped as the tier report's (tier, currency) cells. */
+export function cellsOfRows(rows: Array<{ tier: string | null; currency: string; revenue12m: number }>): TierCell[] {
+  const cells = new Map<string, TierCell>();
+  for (const r of rows) {
+    const tier = asReportTier(r.tier);
+    const key = `${tier}:${r.currency}`;
+    const cell = cells.get(key) ?? { tier, currency: r.currency, count: 0, revenue12m: 0 };
+    cell.count += 1;
+    cell.revenue12m += r.revenue12m;
+    cells.set(key, cell);
+  }
+  return [...cells.values()];
+}
