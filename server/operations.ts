@@ -3,6 +3,7 @@ import { calendarOperations } from '../routes/calendar.ts';
 import { contactOperations } from '../routes/contacts.ts';
 import { customerCsvOperations } from '../routes/customers-csv.ts';
 import { customerOperations } from '../routes/customers.ts';
+import { dashboardOperations } from '../routes/dashboard.ts';
 import { docsOperations } from '../routes/docs.ts';
 import { emailOperations } from '../routes/emails.ts';
 import { healthOperations } from '../routes/health.ts';
@@ -26,6 +27,7 @@ import type { Operation } from './operation.ts';
 export const operations: readonly Operation[] = [
   ...healthOperations,
   ...docsOperations,
+  ...dashboardOperations,
   ...metricsOperations,
   ...authOperations,
   ...userOperations,
