@@ -82,7 +82,7 @@ export function panel(id, title, fill) {
   const body = h('div', { class: 'panel-body', 'aria-busy': 'true' }, t('loading'));
   const section = h('section', { class: 'panel', id: `panel-${id}`, 'data-panel': id, 'aria-labelledby': `h-${id}` }, h('h2', { id: `h-${id}` }, title), body);
   const done = Promise.resolve().then(fill).then((content) => {
-    body.replaceChildren(...[content].flat());
+    body.replaceChildren(...[content].flat().filter((c) => c !== null && c !== undefined));
     section.dataset.state = 'ready';
   }).catch((err) => {
     body.replaceChildren(h('p', { class: 'error', role: 'alert' }, err.status === 403 ? t('notAllowed') : `${t('failed')}: ${err.message}`));
