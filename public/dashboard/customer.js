@@ -17,6 +17,7 @@ export function customerPage(id) {
       h('p', {}, `${t('tier')} ${r.tier ?? t('none')} · ${t('score')} ${num(r.score)} · ${date(r.updatedAt)}`),
       numbers('customer-tier', ['criterion', 'input', 'points', 'weight', 'contribution'].map((key) => ({ key, label: t(key) })),
         r.breakdown.map((b) => ({ criterion: b.criterion, input: { text: num(b.input), value: b.input }, points: b.points, weight: b.weight, contribution: b.contribution })), { open: true }),
+      h('h3', {}, t('tierHistory')),
       numbers('customer-tier-history', [{ key: 'at', label: t('date') }, { key: 'from', label: t('from') }, { key: 'to', label: t('to') }, { key: 'reason', label: t('reasons') }],
         r.history.map((x) => ({ at: { text: date(x.at), value: x.at }, from: x.from ?? t('none'), to: x.to, reason: x.reason }))),
     ];
@@ -50,7 +51,7 @@ export function customerPage(id) {
     const r = await get(`/api/v1/customers/${enc}/timeline${qs({ limit: 20 })}`);
     if (!r.items.length) return h('p', {}, t('nothing'));
     return numbers('customer-timeline', [{ key: 'at', label: t('date') }, { key: 'who', label: t('who') }, { key: 'what', label: t('what') }],
-      r.items.map((c) => ({ at: { text: date(c.at), value: c.at }, who: c.actorName, what: `${c.entity} ${c.action}: ${c.fields.map((x) => x.field).join(', ')}` })), { open: true });
+      r.items.map((c) => ({ at: { text: date(c.at), value: c.at }, who: c.actorName, what: [`${c.entity} ${c.action}`, c.fields.map((x) => x.field).join(', ')].filter(Boolean).join(': ') })), { open: true });
   });
   const parts = [tier, history, actions, plans, timeline];
   return {

@@ -59,7 +59,9 @@ function movementsPanel(f) {
 
 function satisfactionPanel(f) {
   return panel('satisfaction', t('satisfaction'), async () => {
-    const r = await get(`/api/v1/reports/satisfaction${qs(f)}`);
+    // The current year means the last 12 months here (the report's default), not months still ahead.
+    const period = f.period === String(new Date().getUTCFullYear()) ? undefined : f.period;
+    const r = await get(`/api/v1/reports/satisfaction${qs({ ...f, period })}`);
     const months = [...new Set(r.months.map((m) => m.month))];
     const series = (field) => TIERS.filter((x) => x !== 'none').map((tier) => ({
       label: tier, borderColor: tierColour[tier], backgroundColor: tierColour[tier], spanGaps: true,
