@@ -8,17 +8,15 @@ import {
 } from '../models/tier-report.ts';
 import { planReportFrom, planSnapshotFor } from '../models/plan-snapshot.ts';
 import { cellsWithin, currentTierSnapshot } from '../models/tier-snapshot.ts';
+import { cellsOfRows, visibleIds } from '../models/report-scope.ts';
 import { answer, moment, objectId } from '../schemas/common.ts';
 import { csvContent as csv, sendCsv, wantsCsv } from '../server/csv.ts';
 import { HttpError } from '../server/errors.ts';
 import type { GetReportsPlansQuery, GetReportsTierMovementsQuery, GetReportsTiersQuery } from '../schemas/inputs.gen.ts';
+import { currentUser } from '../server/auth.ts';
 import { operation } from '../server/operation.ts';
+import { filterKeys } from '../schemas/report-filters.ts';
 
-const filterKeys = {
-  region: Joi.string().trim().min(1).max(100).description("the customer's company.region"),
-  industry: Joi.string().trim().min(1).max(100).description("the customer's company.industry"),
-  team: Joi.string().trim().min(1).max(100).description("the team of the customer's owner"),
-};
 type MovementsQuery = GetReportsTierMovementsQuery;
 const tiersSchema = Joi.object<GetReportsTiersQuery>(filterKeys);
 const movementsSchema = Joi.object<MovementsQuery>({
@@ -104,7 +102,7 @@ const planReport = answer({
   })).description('S and A customers whose plan for the period is missing or not approved yet, by tier then code'),
 }).id('PlanReport');
 
-const filtersNote = 'Archived customers are left out. Executives and admins only. `asOf` is the moment the numbers are true at: '
+const filtersNote = 'Archived customers are left out. Executives and admins see every customer; a manager gets the same report for the customers they own or are on the account team of (read from the customers, every write before the request included). `asOf` is the moment the numbers are true at: '
   + 'the tier distribution, and the plans of this and next year and quarter, are what the worker last added up (every minute); '
   + 'the movements, and the plans of other periods, hold every write committed before the request. '
   + 'Answers CSV (UTF-8 with BOM, a header row) when the Accept header prefers text/csv; a text cell starting with '
@@ -133,9 +131,10 @@ function periodOf(input: MovementsQuery, now: Date): { from: Date; to: Date } {
   return { from, to };
 }
 
-const leadership = ['executive', 'admin'] as const;
+const leadership = ['executive', 'admin', 'manager'] as const;
+const mine = <T>(ids: Set<string> | null, items: T[], id: (item: T) => string) => (ids ? items.filter((i) => ids.has(id(i))) : items);
 
-/** The reports for leadership, each as JSON or, when the Accept header prefers it, CSV. */
+/** The reports for leadership (and each manager for their own book), each as JSON or, when the Accept header prefers it, CSV. */
 export const reportOperations = [
   operation({
     method: 'get', path: '/api/v1/reports/tiers', tag: 'reports', access: leadership,
@@ -151,8 +150,11 @@ export const reportOperations = [
     },
     handler: async (req, res, { query: filters }) => {
       // The whole book's distribution as the worker last added it up (every minute); asOf says when.
-      const { asOf, ...snapshot } = await currentTierSnapshot();
-      const cells = cellsWithin({ asOf, ...snapshot }, filters);
+      const ids = await visibleIds(currentUser(req));
+      // A manager's book is small and read from the rows, every write before now included.
+      const { asOf, cells } = ids
+        ? await reportRows(filters).then(({ asOf: at, rows }) => ({ asOf: at, cells: cellsOfRows(mine(ids, rows, (r) => String(r._id))) }))
+        : await currentTierSnapshot().then(({ asOf: at, ...snapshot }) => ({ asOf: at, cells: cellsWithin({ asOf: at, ...snapshot }, filters) }));
       if (wantsCsv(req, res)) return sendCsv(res, 'tier-report', tierCsvColumns, tierCsvRows(cells));
       res.json({ asOf, filters: appliedFilters(filters), ...tierDistribution(cells) });
     },
@@ -171,7 +173,9 @@ export const reportOperations = [
     },
     handler: async (req, res, { query: input }) => {
       const { from, to } = periodOf(input, new Date());
-      const { asOf, moves } = await movesIn(input, from, to);
+      const ids = await visibleIds(currentUser(req));
+      const { asOf, moves: all } = await movesIn(input, from, to);
+      const moves = mine(ids, all, (m) => m.customerId);
       // The CSV is a download for spreadsheets: every change of the period, not only the first page of items.
       if (wantsCsv(req, res)) return sendCsv(res, 'tier-movements', movementCsvColumns, (await named(moves)).map(movementCsvRow));
       res.json({
@@ -196,10 +200,11 @@ export const reportOperations = [
     },
     handler: async (req, res, { query: input }) => {
       // This and next year's and quarter's report as the worker last added it up (every minute); other periods from the plans.
-      const snapshot = await planSnapshotFor(input.period);
+      const ids = await visibleIds(currentUser(req));
+      const snapshot = ids ? null : await planSnapshotFor(input.period);
       const { asOf, report } = snapshot
         ? { asOf: snapshot.asOf, report: planReportFrom(snapshot, input) }
-        : await reportRows(input).then(async ({ asOf, rows }) => ({ asOf, report: await readPlanReport(rows, input.period) }));
+        : await reportRows(input).then(async ({ asOf, rows }) => ({ asOf, report: await readPlanReport(mine(ids, rows, (r) => String(r._id)), input.period) }));
       if (wantsCsv(req, res)) {
         const { columns, rows } = planCsv(report);
         return sendCsv(res, `plan-report-${input.period}`, columns, rows);

@@ -119,6 +119,26 @@ export interface GetReportsServiceQuery {
   region?: string;
   team?: string;
 }
+export interface GetReportsSatisfactionQuery {
+  region?: string;
+  industry?: string;
+  team?: string;
+  tier?: "S" | "A" | "B" | "C" | "none";
+  period?: string;
+}
+export interface GetReportsVisitsQuery {
+  region?: string;
+  industry?: string;
+  team?: string;
+  tier?: "S" | "A" | "B" | "C" | "none";
+  period?: string;
+}
+export interface GetReportsKeyAccountsAtRiskQuery {
+  region?: string;
+  industry?: string;
+  team?: string;
+  tier?: "S" | "A";
+}
 export interface GetReportsGiftsQuery {
   period?: string;
   team?: string;

@@ -3,6 +3,7 @@ import express, { type Router } from 'express';
 import helmet from 'helmet';
 import { pinoHttp } from 'pino-http';
 import type { Logger } from 'pino';
+import { dashboardAssets } from '../routes/dashboard.ts';
 import { docsAssets } from '../routes/docs.ts';
 import type { Config } from './config.ts';
 import { errorHandler, notFoundRoute } from './errors.ts';
@@ -15,6 +16,7 @@ import { operations } from './operations.ts';
 export function mountedRouters(config: Config): Array<[string, Router]> {
   return [
     ['/', docsAssets()],
+    ['/', dashboardAssets()],
     ['/', operationsRouter(operations, config)],
   ];
 }

@@ -5,6 +5,7 @@ import { caseOperations } from '../routes/cases.ts';
 import { contactOperations } from '../routes/contacts.ts';
 import { customerCsvOperations } from '../routes/customers-csv.ts';
 import { customerOperations } from '../routes/customers.ts';
+import { dashboardOperations } from '../routes/dashboard.ts';
 import { docsOperations } from '../routes/docs.ts';
 import { emailOperations } from '../routes/emails.ts';
 import { giftPolicyOperations } from '../routes/gift-policy.ts';
@@ -21,6 +22,7 @@ import { projectOperations } from '../routes/projects.ts';
 import { reportOperations } from '../routes/reports.ts';
 import { serviceReportOperations } from '../routes/service-reports.ts';
 import { servicePolicyOperations } from '../routes/service-policy.ts';
+import { serviceLevelReportOperations } from '../routes/reports-service-level.ts';
 import { tierOperations } from '../routes/tiers.ts';
 import { tierPolicyOperations } from '../routes/tier-policy.ts';
 import { timelineOperations } from '../routes/timeline.ts';
@@ -33,6 +35,7 @@ import type { Operation } from './operation.ts';
 export const operations: readonly Operation[] = [
   ...healthOperations,
   ...docsOperations,
+  ...dashboardOperations,
   ...metricsOperations,
   ...authOperations,
   ...userOperations,
@@ -42,6 +45,7 @@ export const operations: readonly Operation[] = [
   ...notificationOperations,
   ...reportOperations,
   ...serviceReportOperations,
+  ...serviceLevelReportOperations,
   ...giftReportOperations,
   ...webhookOperations,
   ...tierOperations,

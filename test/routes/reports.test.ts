@@ -38,7 +38,7 @@ async function book() {
     });
     customers[label] = { id: c.id as string, code: c.code, name: c.name };
   }
-  return { region, team, customers, executive: await createUser({ role: 'executive' }), admin: await createUser({ role: 'admin' }) };
+  return { region, team, customers, ownerT, executive: await createUser({ role: 'executive' }), admin: await createUser({ role: 'admin' }) };
 }
 type Book = Awaited<ReturnType<typeof book>>;
 
@@ -106,8 +106,13 @@ describe('GET /api/v1/reports/tiers', () => {
     expect(json.headers['content-type']).to.match(/^application\/json/);
   });
 
-  it('refuses managers with 403, a missing token with 401, and bad filters with 400', async () => {
-    expectProblem(await get('tiers', await createUser({ role: 'manager', team: b.team }), { region: b.region }), 403);
+  it("gives a manager the distribution of their own book (c1, c3, c5; not the archived one)", async () => {
+    const res = await get('tiers', b.ownerT, { region: b.region }).expect(200);
+    expect(res.body.totals).to.deep.include({ count: 3, revenue12m: money(1000, 400) });
+    expect(res.body.tiers.map((t: { tier: string; count: number }) => [t.tier, t.count])).to.deep.equal([['S', 1], ['A', 1], ['B', 0], ['C', 1], ['none', 0]]);
+  });
+
+  it('answers 401 without a token, and 400 to bad filters', async () => {
     expectProblem(await api().get('/api/v1/reports/tiers'), 401);
     const operator = expectProblem(await get('tiers', b.executive, { 'region[$ne]': 'x' }), 400);
     expect(operator.errors!.map((e) => e.field)).to.deep.equal(['region[$ne]']);
@@ -185,8 +190,8 @@ describe('GET /api/v1/reports/tier-movements', () => {
     expect(rows[6]).to.deep.include({ code: b.customers.c6!.code, from: 'none', to: 'B' });
   });
 
-  it('refuses managers with 403, a missing token with 401, and a bad period or filter with 400', async () => {
-    expectProblem(await get('tier-movements', await createUser({ role: 'manager' }), january), 403);
+  it('gives a manager without customers no movement, answers 401 without a token and 400 to a bad period or filter', async () => {
+    expect((await get('tier-movements', await createUser({ role: 'manager' }), january).expect(200)).body.totals.changes).to.equal(0);
     expectProblem(await api().get('/api/v1/reports/tier-movements'), 401);
     const reversed = expectProblem(await get('tier-movements', b.executive, { from: january.to, to: january.from }), 400);
     expect(reversed.errors).to.deep.equal([{ field: 'from', message: 'from must be before to' }]);
