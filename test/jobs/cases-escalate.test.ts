@@ -38,7 +38,8 @@ describe(`job ${escalate.name}`, () => {
     // every run below is at a moment already past, so the case's own clock (now) agrees with the job's
     const opened = new Date(Date.now() - 1100 * MIN);
     const id = await caseWithWindow(w, opened, 100, 1000);
-    expect((await run(new Date(opened.getTime() + 79 * MIN))).sent).to.equal(0);
+    await run(new Date(opened.getTime() + 79 * MIN));
+    expect([...await notices(id, 'case.warning'), ...await notices(id, 'case.escalated')], 'no warning before a fifth of the window is left').to.deep.equal([]);
     await run(new Date(opened.getTime() + 81 * MIN));
     const warning = await notices(id, 'case.warning');
     expect(warning.map((n) => [n.key, String(n.userId)])).to.deep.equal([[`case.warning:respond:${id}`, w.opener.id]]);

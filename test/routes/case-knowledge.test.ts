@@ -17,7 +17,8 @@ describe('GET /api/v1/cases/:id with knowledge suggestions', () => {
     const loose = await writeEntry(w.owner, { problem: 'Another problem of the same kind', solution: 'Call support', category });
     const archived = await writeEntry(w.owner, { problem: `${word} drops the VPN too`, solution: 'Old advice', category });
     await KnowledgeModel.updateOne({ _id: archived.id }, { $set: { archived: true } });
-    const { body: kase } = await openCase(w, w.opener, { category, subject: `Their ${word} drops the VPN`, description: 'Every hour since Monday.' });
+    // words of this test only: entries of other tests share none of them, nor the category
+    const { body: kase } = await openCase(w, w.opener, { category, subject: `${word} ${word}`, description: '' });
 
     const res = await api().get(`/api/v1/cases/${kase.id}`).set(bearer(w.opener)).expect(200);
     const ids = (res.body.suggestions as Array<{ id: string }>).map((s) => s.id);

@@ -5,6 +5,7 @@ import { CustomerModel } from '../../models/customer.ts';
 import { NotificationModel, type NotificationKind } from '../../models/notification.ts';
 import { caseWorld, expectSteps, openCase, stepCase, storedCase, type CaseWorld } from '../case-world.ts';
 import { api, bearer, createUser, expectProblem, type TestUser } from '../factories.ts';
+import { ownCategory, writeEntry } from '../knowledge-world.ts';
 
 const told = async (caseId: string, kind: NotificationKind) =>
   (await NotificationModel.find({ 'data.caseId': caseId, kind }).lean()).map((n) => String(n.userId)).sort();
@@ -128,9 +129,11 @@ describe('handover: POST /api/v1/cases/:id/handover, /handover/accept, /handover
 });
 
 describe('resolve, reopen and close', () => {
+  /** A case resolved with a knowledge entry of its own (answers the case and the entry's id). */
   async function resolvedCase(w: CaseWorld, by = w.opener) {
     const { body } = await openCase(w, by);
-    return stepCase(body.id, 'resolve', by, { solution: 'Refunded the second charge', knowledgeIds: ['0123456789abcdef01234567'] });
+    const entry = await writeEntry(by, { problem: 'Card charged twice', solution: 'Refund the second charge', category: ownCategory() });
+    return { ...(await stepCase(body.id, 'resolve', by, { solution: 'Refunded the second charge', knowledgeIds: [entry.id] })), entryId: entry.id };
   }
 
   it('resolves with a solution and tells the followers; a first-contact resolution closes with the CSAT in the summary', async () => {
@@ -163,7 +166,7 @@ describe('resolve, reopen and close', () => {
   it("reopens by the owner, the customer's team or leadership, never by the opener alone, and no longer counts as first contact", async () => {
     const w = await caseWorld();
     const kase = await resolvedCase(w);
-    expect(kase.knowledgeIds).to.deep.equal(['0123456789abcdef01234567']);
+    expect((kase as { knowledgeIds?: string[] }).knowledgeIds).to.deep.equal([kase.entryId]);
     await stepCase(kase.id, 'helpers', w.opener, { userId: w.colleague.id });
     await refused(kase.id, 'reopen', w.colleague, { reason: 'Still charged' }, 403);
     await refused(kase.id, 'reopen', w.member, {}, 400);

@@ -47,6 +47,20 @@ describe('the service as a process', function () {
     expect(login.status).to.equal(200);
     const { accessToken } = (await login.json()) as { accessToken: string };
     expect(first.output()).to.not.include(accessToken);
+    // The demo's frontline service: cases in every state, made through the use cases, with knowledge and gifts beside.
+    const exec = ((await (await loginAt(url, 'exec@demo.local', 'demo-exec-2026')).json()) as { accessToken: string }).accessToken;
+    const get = async (path: string) => (await fetch(`${url}/api/v1${path}`, { headers: { authorization: `Bearer ${exec}` } })).json() as Promise<{ items: Array<Record<string, unknown>> }>;
+    const cases = (await get('/cases?limit=200')).items as Array<{ status: string; handovers: number; reopens: number; firstContactResolution: boolean | null; history: Array<{ step: string }> }>;
+    expect(cases).to.have.length(24);
+    expect(new Set(cases.map((c) => c.status))).to.deep.equal(new Set(['open', 'in_progress', 'resolved', 'closed']));
+    const closed = cases.filter((c) => c.status === 'closed');
+    expect([closed.length, closed.filter((c) => c.firstContactResolution).length]).to.deep.equal([12, 4]);
+    expect(cases.filter((c) => c.handovers > 0)).to.not.be.empty;
+    expect(cases.filter((c) => c.reopens > 0)).to.not.be.empty;
+    expect(cases.filter((c) => c.history.some((h) => h.step === 'escalated'))).to.not.be.empty;
+    expect((await get('/knowledge')).items.filter((k) => (k.uses as number) > 0)).to.not.be.empty;
+    expect((await get('/gifts?status=pending_approval')).items).to.have.length(1);
+
     // The generated signing key is kept beside the data, readable by the owner only.
     expect(statSync(path.join(dataDir, 'jwt-secret')).mode & 0o777).to.equal(0o600);
 
