@@ -1,5 +1,5 @@
 import { Schema, Types, model } from 'mongoose';
-import { isDuplicateKeyError } from './db-compat.ts';
+import { policyVersions } from './policy-versions.ts';
 import { isCurrency } from './money.ts';
 import { roles, type Role } from './user.ts';
 
@@ -63,35 +63,16 @@ function policyOf(row: Row): GiftPolicy {
   };
 }
 
+const versions = policyVersions(GiftPolicyModel as never, 'gift policy', defaultGiftPolicyRules, (row) => policyOf(row as unknown as Row));
+
 /** The policy in force; on a database without one, the defaults are stored as version 1. */
-export async function currentGiftPolicy(): Promise<GiftPolicy> {
-  const newest = await GiftPolicyModel.find({}).sort({ version: -1 }).limit(1).lean<Row[]>();
-  if (newest[0]) return policyOf(newest[0]);
-  try {
-    await GiftPolicyModel.create({ ...defaultGiftPolicyRules, version: 1, note: 'default policy', createdAt: new Date() });
-  } catch (err) {
-    if (!isDuplicateKeyError(err)) throw err; // another process stored it first
-  }
-  return currentGiftPolicy();
-}
+export const currentGiftPolicy = versions.current;
 
 /**
  * Stores the rules as the next version. With `expectedVersion` (the If-Match of a PUT) it is exactly that version plus
  * one, or nothing (null) when another version took its place; without, it retries on the next free version.
  */
-export async function saveGiftPolicy(rules: GiftPolicyRules, note: string, by: { id: string; name: string }, expectedVersion?: number): Promise<GiftPolicy | null> {
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const version = expectedVersion ?? (await currentGiftPolicy()).version;
-    try {
-      const row = await GiftPolicyModel.create({ ...rules, version: version + 1, note, createdById: by.id, createdByName: by.name, createdAt: new Date() });
-      return policyOf(row.toObject() as Row);
-    } catch (err) {
-      if (!isDuplicateKeyError(err)) throw err;
-      if (expectedVersion !== undefined) return null;
-    }
-  }
-  throw new Error('could not save the gift policy: other versions kept being saved at the same time');
-}
+export const saveGiftPolicy = versions.save;
 
 /** A person's monthly allowances: their role's, with the currencies their exception names replaced by its amounts. */
 export function allowancesOf(policy: GiftPolicyRules, user: { id: string; role: Role }): Allowances {

@@ -1,8 +1,8 @@
 import { Schema, model, type InferSchemaType } from 'mongoose';
 import { caseSeverities, type CaseSeverity } from './case.ts';
 import { tiers } from './customer.ts';
-import { isDuplicateKeyError } from './db-compat.ts';
 import { toPublicJson } from './json.ts';
+import { policyVersions } from './policy-versions.ts';
 
 // The service policy (admin-edited, versioned like the tier policy): how soon a case must be answered and solved, by
 // the customer's tier and the case's severity, when its owner is warned, and after how many days a resolved case the
@@ -66,31 +66,17 @@ function policyJson(row: Record<string, unknown>): ServicePolicy {
   return { ...json, createdById: json.createdById ? String(json.createdById) : null } as ServicePolicy;
 }
 
+const versions = policyVersions(ServicePolicyModel as never, 'service policy', defaultServiceRules, policyJson);
+
 /** The policy in force; on a database without one, the defaults are stored as version 1. */
-export async function currentServicePolicy(): Promise<ServicePolicy> {
-  const newest = await ServicePolicyModel.find({}).sort({ version: -1 }).limit(1).lean();
-  if (newest[0]) return policyJson(newest[0]);
-  try {
-    await ServicePolicyModel.create({ ...defaultServiceRules, version: 1, note: 'default policy', createdAt: new Date() });
-  } catch (err) {
-    if (!isDuplicateKeyError(err)) throw err; // another process stored it first
-  }
-  return currentServicePolicy();
-}
+export const currentServicePolicy = versions.current;
 
 /**
  * Stores the rules as exactly `expectedVersion` + 1 (the If-Match of a PUT), or nothing (null) when another version
- * took its place: the unique index decides between two admins saving at once.
+ * took its place.
  */
-export async function saveServicePolicy(rules: ServiceRules, note: string, by: { id: string; name: string }, expectedVersion: number): Promise<ServicePolicy | null> {
-  try {
-    const row = await ServicePolicyModel.create({ ...rules, version: expectedVersion + 1, note, createdById: by.id, createdByName: by.name, createdAt: new Date() });
-    return policyJson(row.toObject());
-  } catch (err) {
-    if (isDuplicateKeyError(err)) return null;
-    throw err;
-  }
-}
+export const saveServicePolicy = (rules: ServiceRules, note: string, by: { id: string; name: string }, expectedVersion: number) =>
+  versions.save(rules, note, by, expectedVersion);
 
 /** What is wrong with rules of the right shape: a resolve target shorter than its respond target. Empty when valid. */
 export function serviceRulesProblems(rules: ServiceRules): Array<{ field: string; message: string }> {

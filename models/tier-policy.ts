@@ -1,6 +1,6 @@
 import { Schema, model, type InferSchemaType } from 'mongoose';
-import { isDuplicateKeyError } from './db-compat.ts';
 import { toPublicJson } from './json.ts';
+import { policyVersions } from './policy-versions.ts';
 import type { Tier } from './customer.ts';
 
 export const criterionKeys = ['revenue12m', 'potential', 'strategicValue', 'relationship', 'loyalty'] as const;
@@ -62,37 +62,19 @@ export function policyJson(row: Record<string, unknown>): Policy & { id: string 
   return { ...json, createdById: json.createdById ? String(json.createdById) : null } as Policy & { id: string };
 }
 
+const versions = policyVersions(TierPolicyModel as never, 'tier policy', defaultPolicyRules, policyJson);
+
 /** The policy in force; on a database without one, the defaults are stored as version 1. */
-export async function currentPolicy(): Promise<Policy & { id: string }> {
-  const newest = await TierPolicyModel.find({}).sort({ version: -1 }).limit(1).lean();
-  if (newest[0]) return policyJson(newest[0]);
-  try {
-    await TierPolicyModel.create({ ...defaultPolicyRules, version: 1, note: 'default policy', createdAt: new Date() });
-  } catch (err) {
-    if (!isDuplicateKeyError(err)) throw err; // another process stored it first
-  }
-  return currentPolicy();
-}
+export const currentPolicy = versions.current;
 
 /**
  * Stores the rules as the next version. With `expectedVersion` (the If-Match of a PUT) it is exactly that version plus
- * one, or nothing (null) when another version took its place: the unique index decides between two admins saving at
- * once. Without it, it retries on the next free version.
+ * one, or nothing (null) when another version took its place. Without it, it retries on the next free version.
  */
 export async function savePolicy(rules: PolicyRules, note: string, by: { id: string; name: string }): Promise<Policy & { id: string }>;
 export async function savePolicy(rules: PolicyRules, note: string, by: { id: string; name: string }, expectedVersion: number | undefined): Promise<(Policy & { id: string }) | null>;
 export async function savePolicy(rules: PolicyRules, note: string, by: { id: string; name: string }, expectedVersion?: number): Promise<(Policy & { id: string }) | null> {
-  for (let attempt = 0; attempt < 5; attempt++) {
-    const version = expectedVersion ?? (await currentPolicy()).version;
-    try {
-      const row = await TierPolicyModel.create({ ...rules, version: version + 1, note, createdById: by.id, createdByName: by.name, createdAt: new Date() });
-      return policyJson(row.toObject());
-    } catch (err) {
-      if (!isDuplicateKeyError(err)) throw err;
-      if (expectedVersion !== undefined) return null;
-    }
-  }
-  throw new Error('could not save the tier policy: other versions kept being saved at the same time');
+  return versions.save(rules, note, by, expectedVersion);
 }
 
 /**
