@@ -1,5 +1,6 @@
 import type { Types } from 'mongoose';
 import { CustomerModel, customerStatuses } from './customer.ts';
+import { reportTiers } from './tier-report.ts';
 import { GiftModel, reasonCategories, spendStatuses } from './gift.ts';
 
 // Gift spend for leadership: applied and approved gifts with their reversals netted, per currency (amounts are never
@@ -9,7 +10,6 @@ import { GiftModel, reasonCategories, spendStatuses } from './gift.ts';
 
 export type GiftReportFilters = { team?: string; tier?: string; region?: string };
 export const satisfactionBands = ['high', 'medium', 'low', 'none'] as const;
-const tierOrder = ['S', 'A', 'B', 'C', 'none'];
 
 /** `2031-05` is that month; `2031-Q2` its three months. */
 export function monthsOf(period: string): string[] {
@@ -106,7 +106,7 @@ export async function giftReport(period: string, filters: GiftReportFilters) {
     totals: totals.rows(() => 0, true),
     pending: pending.rows(() => 0).map(({ currency, spend, gifts }) => ({ currency, amount: spend, gifts })),
     byReason: byReason.rows((g) => reasonCategories.indexOf(g.reasonCategory as never)),
-    byTier: byTier.rows((g) => tierOrder.indexOf(g.tier)),
+    byTier: byTier.rows((g) => (reportTiers as readonly string[]).indexOf(g.tier)),
     byGiver: byGiver.rows((g) => `${g.name}\u0000${g.giverId}`),
     byTeam: byTeam.rows((g) => g.team),
     byMonth: byMonth.rows((g) => g.month),

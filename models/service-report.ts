@@ -4,6 +4,7 @@ import { CustomerModel } from './customer.ts';
 import { giftReport, monthsOf } from './gift-report.ts';
 import { KnowledgeModel } from './knowledge.ts';
 import { KnowledgeUseModel } from './knowledge-uses.ts';
+import { reportTiers } from './tier-report.ts';
 import { startOfDay } from './time-zone.ts';
 import { UserModel } from './user.ts';
 
@@ -12,7 +13,6 @@ import { UserModel } from './user.ts';
 // by the owner's team; the gift spend of the period by reason; and the knowledge entries used most in it.
 
 export type ServiceReportFilters = { tier?: string; region?: string; team?: string };
-export const serviceTiers = ['S', 'A', 'B', 'C', 'none'] as const;
 
 type CohortCase = {
   tier: string | null; ownerId: Types.ObjectId; status: string; createdAt: Date; resolvedAt: Date | null;
@@ -81,7 +81,7 @@ export async function serviceReport(timezone: string, period: string, filters: S
   return {
     from, to,
     totals: serviceFigures(cases),
-    byTier: serviceTiers.map((tier) => ({ tier, ...serviceFigures(cases.filter((c) => (c.tier ?? 'none') === tier)) })),
+    byTier: reportTiers.map((tier) => ({ tier, ...serviceFigures(cases.filter((c) => (c.tier ?? 'none') === tier)) })),
     byTeam: teams.map((team) => ({ team, ...serviceFigures(cases.filter((c) => (teamOf.get(String(c.ownerId)) ?? '') === team)) })),
     giftSpendByReason: gifts.byReason,
     knowledgeUsedMost: await knowledgeUsedMost(from, to),

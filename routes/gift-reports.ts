@@ -2,16 +2,17 @@ import Joi from 'joi';
 import { customerStatuses } from '../models/customer.ts';
 import { monthIn, reasonCategories } from '../models/gift.ts';
 import { giftCsvColumns, giftCsvRows, giftReport, satisfactionBands, type GiftReportFilters } from '../models/gift-report.ts';
+import { reportTiers } from '../models/tier-report.ts';
 import { answer, objectId } from '../schemas/common.ts';
+import { monthOrQuarter } from '../schemas/report-filters.ts';
 import { csvContent, sendCsv, wantsCsv } from '../server/csv.ts';
 import { operation } from '../server/operation.ts';
 
 type Query = GiftReportFilters & { period?: string };
 const querySchema = Joi.object<Query>({
-  period: Joi.string().pattern(/^\d{4}-(0[1-9]|1[0-2]|Q[1-4])$/).messages({ 'string.pattern.base': '{#label} must be a month (2031-05) or a quarter (2031-Q2)' })
-    .description("a month or a quarter; default: this month on the organisation's clock (TZ)"),
+  period: monthOrQuarter.description("a month or a quarter; default: this month on the organisation's clock (TZ)"),
   team: Joi.string().trim().min(1).max(100).description("the giver's team when the gift was given"),
-  tier: Joi.string().valid('S', 'A', 'B', 'C', 'none').description("the customer's tier when the gift was given; `none`: not classified"),
+  tier: Joi.string().valid(...reportTiers).description("the customer's tier when the gift was given; `none`: not classified"),
   region: Joi.string().trim().min(1).max(100).description("the customer's company.region when the gift was given"),
 });
 
@@ -31,7 +32,7 @@ const reportSchema = answer({
   pending: Joi.array().items(answer({ currency: Joi.string(), amount: Joi.number().integer(), gifts: count() }))
     .description('gifts of the period waiting for approval, per currency: not spend'),
   byReason: group({ reasonCategory: Joi.string().valid(...reasonCategories) }),
-  byTier: group({ tier: Joi.string().valid('S', 'A', 'B', 'C', 'none') }).description('S, A, B, C, none'),
+  byTier: group({ tier: Joi.string().valid(...reportTiers) }).description('S, A, B, C, none'),
   byGiver: group({ giverId: objectId(), name: Joi.string(), team: Joi.string().allow('') }).description('by name'),
   byTeam: group({ team: Joi.string().allow('') }),
   byMonth: group({ month: Joi.string() }),

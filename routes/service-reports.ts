@@ -1,15 +1,16 @@
 import Joi from 'joi';
 import { monthIn, reasonCategories } from '../models/gift.ts';
-import { serviceCsvColumns, serviceCsvRows, serviceReport, serviceTiers, type ServiceReportFilters } from '../models/service-report.ts';
+import { serviceCsvColumns, serviceCsvRows, serviceReport, type ServiceReportFilters } from '../models/service-report.ts';
+import { reportTiers } from '../models/tier-report.ts';
 import { answer, moment, objectId } from '../schemas/common.ts';
+import { monthOrQuarter } from '../schemas/report-filters.ts';
 import { csvContent, sendCsv, wantsCsv } from '../server/csv.ts';
 import { operation } from '../server/operation.ts';
 
 type Query = ServiceReportFilters & { period?: string };
 const querySchema = Joi.object<Query>({
-  period: Joi.string().pattern(/^\d{4}-(0[1-9]|1[0-2]|Q[1-4])$/).messages({ 'string.pattern.base': '{#label} must be a month (2031-05) or a quarter (2031-Q2)' })
-    .description("the cases opened in this month or quarter; default: this month on the organisation's clock (TZ)"),
-  tier: Joi.string().valid(...serviceTiers).description("the customer's tier when the case was opened; `none`: not classified"),
+  period: monthOrQuarter.description("the cases opened in this month or quarter; default: this month on the organisation's clock (TZ)"),
+  tier: Joi.string().valid(...reportTiers).description("the customer's tier when the case was opened; `none`: not classified"),
   region: Joi.string().trim().min(1).max(100).description("the customer's company.region"),
   team: Joi.string().trim().min(1).max(100).description("the team of the case's owner"),
 });
@@ -34,7 +35,7 @@ const reportSchema = answer({
   period: Joi.string(), from: moment(), to: moment().description('exclusive'),
   filters: answer({ tier: Joi.string().optional(), region: Joi.string().optional(), team: Joi.string().optional() }),
   totals: answer(figures),
-  byTier: Joi.array().items(answer({ tier: Joi.string().valid(...serviceTiers), ...figures })).description('S, A, B, C, none'),
+  byTier: Joi.array().items(answer({ tier: Joi.string().valid(...reportTiers), ...figures })).description('S, A, B, C, none'),
   byTeam: Joi.array().items(answer({ team: Joi.string().allow(''), ...figures })).description("by the owner's team, by name"),
   giftSpendByReason: Joi.array().items(answer({
     reasonCategory: Joi.string().valid(...reasonCategories), currency: Joi.string().pattern(/^[A-Z]{3}$/),
