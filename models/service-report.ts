@@ -4,7 +4,7 @@ import { CustomerModel } from './customer.ts';
 import { giftReport, monthsOf } from './gift-report.ts';
 import { KnowledgeModel } from './knowledge.ts';
 import { KnowledgeUseModel } from './knowledge-uses.ts';
-import { reportTiers } from './tier-report.ts';
+import { ratio, reportTiers } from './tier-report.ts';
 import { startOfDay } from './time-zone.ts';
 import { UserModel } from './user.ts';
 
@@ -27,7 +27,8 @@ export function periodBounds(timezone: string, period: string): { from: Date; to
   return { from: startOfDay(timezone, `${months[0]}-01`), to: startOfDay(timezone, `${next}-01`) };
 }
 
-const share = (part: number, whole: number) => (whole ? Math.round((part / whole) * 10_000) / 10_000 : null);
+/** A share rounded like the other reports' (tier-report's ratio), null when there is nothing to share. */
+const share = (part: number, whole: number) => (whole ? ratio(part, whole) : null);
 
 function median(values: number[]): number | null {
   if (!values.length) return null;
