@@ -9,6 +9,10 @@ export type Role = (typeof roles)[number];
 /** Who a request or a job acts for: what the access rules and the audit trail need of a user. */
 export type AuthUser = { id: string; email: string; name: string; role: Role; team: string };
 
+/** A stored user (read with at least email, name, role and team) as the one a request or a job acts for. */
+export const authUserOf = (u: { _id: unknown; email: string; name: string; role: Role; team?: string | null }): AuthUser =>
+  ({ id: String(u._id), email: u.email, name: u.name, role: u.role, team: u.team ?? '' });
+
 const userSchema = new Schema(
   {
     // Stored lowercased, so the unique index makes addresses unique case-insensitively.

@@ -4,7 +4,7 @@ import jwt from 'jsonwebtoken';
 import { isValidObjectId, type Types } from 'mongoose';
 import { CaseModel, caseRole, type CaseRecord, type CaseRole } from '../models/case.ts';
 import { CustomerModel, canChange, canRead, type CustomerDocument } from '../models/customer.ts';
-import { UserModel, sessionEnded, type AuthUser, type Role } from '../models/user.ts';
+import { UserModel, authUserOf, sessionEnded, type AuthUser, type Role } from '../models/user.ts';
 import type { Config } from './config.ts';
 import { HttpError } from './errors.ts';
 import { rateLimited } from './metrics.ts';
@@ -88,7 +88,7 @@ export function authenticate(config: Config): RequestHandler {
       }
       res.set(headers);
     }
-    req.user = { id: String(user._id), email: user.email, name: user.name, role: user.role, team: user.team ?? '' };
+    req.user = authUserOf(user);
     next();
   };
 }

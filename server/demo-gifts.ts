@@ -1,6 +1,6 @@
 import { CustomerModel } from '../models/customer.ts';
 import { GiftModel } from '../models/gift.ts';
-import { UserModel, type AuthUser } from '../models/user.ts';
+import { UserModel, authUserOf, type AuthUser } from '../models/user.ts';
 import type { GiftCreate } from '../schemas/gift-input.ts';
 import { decideGift, giveGift, reverseGift } from '../usecases/gift-ledger.ts';
 
@@ -29,7 +29,7 @@ export type DemoPeople = Partial<Record<Who, AuthUser>>;
 export async function demoPeople(): Promise<DemoPeople> {
   const names: Who[] = ['anna', 'ben', 'chen', 'exec'];
   const rows = await UserModel.find({ email: { $in: names.map((n) => `${n}@demo.local`) } }).lean();
-  return Object.fromEntries(rows.map((u) => [u.email.split('@')[0], { id: String(u._id), email: u.email, name: u.name, role: u.role, team: u.team ?? '' }]));
+  return Object.fromEntries(rows.map((u) => [u.email.split('@')[0], authUserOf(u)]));
 }
 
 /** Gives the demo gifts when these people have given none yet; answers how many entries it wrote. */

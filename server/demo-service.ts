@@ -2,7 +2,7 @@ import { CaseModel, type CaseRecord } from '../models/case.ts';
 import { watchCaseTargets } from '../models/case-alerts.ts';
 import { CustomerModel } from '../models/customer.ts';
 import { recordUse } from '../models/knowledge-uses.ts';
-import { UserModel, type AuthUser } from '../models/user.ts';
+import { UserModel, authUserOf } from '../models/user.ts';
 import { applyCaseEffects } from '../usecases/case-effects.ts';
 import { openCase } from '../usecases/case-open.ts';
 import { answerHandover, closeCase, offerHandover, reopenCase, resolveCase, startCase, type CaseOutcome } from '../usecases/case-transition.ts';
@@ -33,9 +33,6 @@ const cases = [
   { category: 'support', severity: 'high', subject: '热线普通话来电无人接听', description: '客户三次来电都转入了英文语音信箱。' },
 ] as const;
 
-const asUser = (u: { _id: unknown; email: string; name: string; role: AuthUser['role']; team?: string | null }): AuthUser =>
-  ({ id: String(u._id), email: u.email, name: u.name, role: u.role, team: u.team ?? '' });
-
 /** The case a step wrote, with its effects (timeline, notices) run; a refused demo step is a bug in this file. */
 async function written(outcome: CaseOutcome | Promise<CaseOutcome>): Promise<CaseRecord> {
   const done = await outcome;
@@ -47,7 +44,7 @@ async function written(outcome: CaseOutcome | Promise<CaseOutcome>): Promise<Cas
 /** Loads the demo knowledge and cases into a database without cases; answers how many cases it made. */
 export async function loadDemoService(timezone: string, now = Date.now()): Promise<number> {
   if (await CaseModel.exists({})) return 0;
-  const people = (await UserModel.find({ active: true }, { email: 1, name: 1, role: 1, team: 1 }).lean()).map(asUser);
+  const people = (await UserModel.find({ active: true }, { email: 1, name: 1, role: 1, team: 1 }).lean()).map(authUserOf);
   const managers = people.filter((p) => p.role === 'manager');
   if (!managers.length) return 0;
   const knowledge = [];

@@ -1,5 +1,5 @@
 import { CustomerImportFileModel, CustomerImportModel, IMPORT_LEASE_MS, MAX_REPORTED_ISSUES, type CustomerImport } from '../models/customer-import-job.ts';
-import { UserModel } from '../models/user.ts';
+import { UserModel, authUserOf } from '../models/user.ts';
 import { importCustomers } from './customer-import.ts';
 import { failpoint } from './failpoint.ts';
 
@@ -46,7 +46,7 @@ async function runImport(job: CustomerImport): Promise<boolean> {
       await finish({ state: 'failed', error: 'The account that sent the import is no longer active; nothing was written.' });
       return true;
     }
-    const user = { id: String(sender._id), email: sender.email, name: sender.name, role: sender.role, team: sender.team ?? '' };
+    const user = authUserOf(sender);
     const file = await CustomerImportFileModel.findById(job._id).lean();
     if (!file) {
       await finish({ state: 'failed', error: 'The file of this import is gone; send it again.' });
