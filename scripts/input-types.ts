@@ -4,7 +4,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { compile, type JSONSchema } from 'json-schema-to-typescript';
-import { jsonSchemaOf, operationIdOf } from '../server/openapi-operations.ts';
+import { jsonSchemaOf, openapiPath, operationIdOf } from '../server/openapi-operations.ts';
 import { operations } from '../server/operations.ts';
 
 type Schema = Record<string, unknown>;
@@ -39,7 +39,7 @@ function asParsed(schema: unknown): unknown {
 const components: Record<string, Schema> = {};
 const definitions: Record<string, unknown> = {};
 for (const op of operations) {
-  const id = pascal(op.operationId ?? operationIdOf(op.method, op.path.replace(/:(\w+)/g, '{$1}')));
+  const id = pascal(op.operationId ?? operationIdOf(op.method, openapiPath(op)));
   if (op.query) definitions[`${id}Query`] = jsonSchemaOf(op.query, components);
   if (op.body) {
     const body = jsonSchemaOf(op.body, components);

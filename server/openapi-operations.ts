@@ -28,6 +28,9 @@ export const tooManyRequests = {
   headers: { ...rateLimitHeaders, 'Retry-After': { description: 'seconds to wait', schema: { type: 'integer' } } },
 };
 
+/** The operation's path as OpenAPI spells it: `/api/v1/customers/{id}` for Express's `/api/v1/customers/:id`. */
+export const openapiPath = (op: Pick<Operation, 'path'>) => op.path.replace(/:(\w+)/g, '{$1}');
+
 /** `get /api/v1/customers/{id}/tier` is `getCustomersIdTier`, for client generators and REST clients. */
 export function operationIdOf(method: string, path: string): string {
   const words = path.replace(/^\/api(\/v1)?/, '').split(/[^A-Za-z0-9]+/).filter(Boolean);
@@ -113,9 +116,8 @@ function answerOf(answer: Answer, components: Record<string, Schema>): object {
   return { description: answer.description, ...(answer.headers ? { headers: answer.headers } : {}), ...(Object.keys(content).length ? { content } : {}) };
 }
 
-function documented(op: Operation, components: Record<string, Schema>): object {
+function documented(op: Operation, path: string, components: Record<string, Schema>): object {
   const bearer = op.access !== 'public' && op.access !== 'metrics';
-  const path = op.path.replace(/:(\w+)/g, '{$1}');
   const pathNames = [...op.path.matchAll(/:(\w+)/g)].map((m) => m[1]!);
   const declared = new Set(Object.keys((op.params?.describe() as Description | undefined)?.keys ?? {}));
   const parameters = [
@@ -151,9 +153,9 @@ export function documentOperations(operations: readonly Operation[]): { paths: R
   const schemas: Record<string, Schema> = {};
   const paths: Record<string, Record<string, object>> = {};
   for (const op of operations) {
-    const path = op.path.replace(/:(\w+)/g, '{$1}');
+    const path = openapiPath(op);
     if (paths[path]?.[op.method]) throw new Error(`openapi: ${op.method} ${path} is declared twice`);
-    (paths[path] ??= {})[op.method] = documented(op, schemas);
+    (paths[path] ??= {})[op.method] = documented(op, path, schemas);
   }
   return { paths, schemas };
 }
