@@ -7,7 +7,7 @@ import {
 import { answer, moment, objectId } from '../schemas/common.ts';
 import { currentUser } from '../server/auth.ts';
 import { HttpError, invalidFields } from '../server/errors.ts';
-import { staleError } from '../server/etag.ts';
+import { etagOfPolicy, ifMatchPolicyVersion, policyEtagHeader, staleError } from '../server/etag.ts';
 import { operation } from '../server/operation.ts';
 
 // A target is at most a year, in minutes.
@@ -33,17 +33,13 @@ const policySchema = answer({
   createdById: objectId().allow(null).description('null for the default policy stored by the system'), createdByName: Joi.string(),
 }).id('ServicePolicy');
 
-const policyEtag = {
-  ETag: { description: 'the policy version as `"v<version>"`, for If-Match', schema: { type: 'string', pattern: '^"v[0-9]+"$' } },
-};
-
 /** The version named by If-Match; the PUT needs it (two admins editing the targets must not overwrite each other unseen). */
-function ifMatchPolicyVersion(req: Request): number {
-  const header = req.get('if-match')?.trim();
-  if (header === undefined) throw new HttpError(428, 'Precondition required', 'Send If-Match with the ETag of the policy you read, like "v3".');
-  const match = /^(?:W\/)?"v(\d{1,9})"$/.exec(header);
-  if (!match) throw new HttpError(412, 'Precondition failed', 'If-Match must be an ETag this service issued, like "v3".');
-  return Number(match[1]);
+function requiredPolicyVersion(req: Request): number {
+  if (req.get('if-match') === undefined) throw new HttpError(428, 'Precondition required', 'Send If-Match with the ETag of the policy you read, like "v3".');
+  const version = ifMatchPolicyVersion(req);
+  // `*` names no version
+  if (version === undefined) throw new HttpError(412, 'Precondition failed', 'If-Match must be an ETag this service issued, like "v3".');
+  return version;
 }
 
 function sendPolicy(res: Response, p: ServicePolicy) {
@@ -51,7 +47,7 @@ function sendPolicy(res: Response, p: ServicePolicy) {
     const { respondMinutes, resolveMinutes } = p.targets[t][s];
     return [s, { respondMinutes, resolveMinutes }];
   }))]));
-  res.setHeader('ETag', `"v${p.version}"`).json({
+  res.setHeader('ETag', etagOfPolicy(p.version)).json({
     id: p.id, version: p.version, targets, warnPercent: p.warnPercent, autoCloseDays: p.autoCloseDays, note: p.note,
     createdAt: p.createdAt, createdById: p.createdById, createdByName: p.createdByName,
   });
@@ -67,7 +63,7 @@ export const servicePolicyOperations = [
   operation({
     method: 'get', path: '/api/v1/service-policy', tag: 'cases', access: 'signed-in',
     summary: 'The service policy in force: response and resolution targets by tier and severity', description: defaults,
-    responses: { 200: { description: 'Current policy', headers: policyEtag, body: policySchema } },
+    responses: { 200: { description: 'Current policy', headers: policyEtagHeader, body: policySchema } },
     handler: async (_req, res) => {
       sendPolicy(res, await currentServicePolicy());
     },
@@ -80,7 +76,7 @@ export const servicePolicyOperations = [
     headers: Joi.object({ 'If-Match': Joi.string().required().description('the ETag of the policy read (`"v<version>"`)') }),
     body: policyInput,
     responses: {
-      200: { description: 'The new version', headers: policyEtag, body: policySchema },
+      200: { description: 'The new version', headers: policyEtagHeader, body: policySchema },
       400: 'Invalid policy: a field of the wrong shape, or a resolve target shorter than its respond target; `errors` names each',
       412: 'Another version was saved since the ETag was read',
       428: 'If-Match is missing',
@@ -90,7 +86,7 @@ export const servicePolicyOperations = [
       const rules: ServiceRules = { targets: body.targets, warnPercent: body.warnPercent, autoCloseDays: body.autoCloseDays };
       const problems = serviceRulesProblems(rules);
       if (problems.length) throw invalidFields(problems);
-      const expected = ifMatchPolicyVersion(req);
+      const expected = requiredPolicyVersion(req);
       if (expected !== (await currentServicePolicy()).version) throw staleError('service policy');
       const saved = await saveServicePolicy(rules, body.note ?? '', { id: user.id, name: user.name }, expected);
       if (!saved) throw staleError('service policy');
