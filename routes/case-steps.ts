@@ -10,7 +10,7 @@ import {
   answerSchema, closeSchema, commentSchema, handoverSchema, helperSchema, reopenSchema, resolveSchema,
 } from '../schemas/case-input.ts';
 import { caseFor, currentUser, type CaseCustomer } from '../server/auth.ts';
-import { HttpError, invalidFields } from '../server/errors.ts';
+import { refusalError } from '../server/errors.ts';
 import { applyToLatest, etagHeader, etagOf, ifMatchHeader, keptChanging, staleError } from '../server/etag.ts';
 import { operation, type Answer, type Operation } from '../server/operation.ts';
 import { applyCaseEffects } from '../usecases/case-effects.ts';
@@ -20,10 +20,8 @@ import {
 
 /** The case a step wrote, or its refusal thrown as the HTTP answer. */
 function written(outcome: Exclude<CaseOutcome, null>): CaseRecord {
-  if (!('refused' in outcome)) return outcome.kase;
-  const refusal = outcome.refused;
-  if (refusal.status === 400) throw invalidFields(refusal.errors);
-  throw new HttpError(refusal.status, refusal.status === 403 ? 'Forbidden' : 'Conflict', refusal.message);
+  if ('refused' in outcome) throw refusalError(outcome.refused);
+  return outcome.kase;
 }
 
 type Run<B> = (user: AuthUser, kase: CaseRecord, customer: CaseCustomer, body: B) => CaseOutcome | Promise<CaseOutcome>;

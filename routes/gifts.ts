@@ -7,7 +7,7 @@ import {
   approveSchema, giftAnswer, giftCreateSchema, giftListSchema, rejectSchema, reverseSchema, type GiftListQuery,
 } from '../schemas/gift-input.ts';
 import { currentUser, type AuthUser } from '../server/auth.ts';
-import { HttpError, invalidFields } from '../server/errors.ts';
+import { HttpError, refusalError } from '../server/errors.ts';
 import { operation } from '../server/operation.ts';
 import { idsBefore, newestPage } from '../server/paging.ts';
 import { idParam } from '../server/validate.ts';
@@ -50,10 +50,8 @@ async function giftFor(user: AuthUser, id: string | undefined): Promise<GiftReco
 
 /** The entry a use case wrote, or its refusal thrown as the HTTP answer. */
 function written(outcome: GiftOutcome): GiftRecord {
-  if (!('refused' in outcome)) return outcome.gift;
-  const refusal = outcome.refused;
-  if (refusal.status === 400) throw invalidFields(refusal.errors);
-  throw new HttpError(refusal.status, { 403: 'Forbidden', 404: 'Not found', 409: 'Conflict' }[refusal.status], refusal.message);
+  if ('refused' in outcome) throw refusalError(outcome.refused);
+  return outcome.gift;
 }
 
 type Filter = Record<string, unknown>;

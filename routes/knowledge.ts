@@ -6,12 +6,12 @@ import { pastVersions } from '../models/knowledge-versions.ts';
 import { answer, moment, page } from '../schemas/common.ts';
 import { knowledgeListItemSchema as listItemSchema, knowledgeSchema as entrySchema } from '../schemas/knowledge.ts';
 import { currentUser } from '../server/auth.ts';
-import { HttpError } from '../server/errors.ts';
+import { HttpError, refusalError } from '../server/errors.ts';
 import { applyToLatest, etagHeader, etagOf, ifMatchHeader, keptChanging, staleError } from '../server/etag.ts';
 import { operation } from '../server/operation.ts';
 import { decodeCursor, encodeCursor, pageKeys, toPage } from '../server/paging.ts';
 import { idParam, objectId } from '../server/validate.ts';
-import { createEntry, editEntry, entryFromCase, useEntry, type KnowledgeEdit, type KnowledgeRefusal } from '../usecases/knowledge-write.ts';
+import { createEntry, editEntry, entryFromCase, useEntry, type KnowledgeEdit } from '../usecases/knowledge-write.ts';
 
 // The knowledge base, shared across the organisation: every signed-in user reads, writes and edits entries; archiving
 // is for an entry's author and leadership. Search ranks entries by the words they share with the query, in any script.
@@ -62,11 +62,6 @@ async function entryFor(id: string | undefined): Promise<KnowledgeRow> {
   const entry = await KnowledgeModel.findById(idParam(id, 'knowledge entry')).lean<KnowledgeRow>();
   if (!entry) throw new HttpError(404, 'Not found', 'No knowledge entry with this id.');
   return entry;
-}
-
-function refusal(r: KnowledgeRefusal): HttpError {
-  if (r.status === 400) return new HttpError(400, 'Validation failed', 'The request has invalid fields.', { errors: r.errors });
-  return new HttpError(r.status, ({ 403: 'Forbidden', 404: 'Not found', 409: 'Conflict' } as const)[r.status], r.message);
 }
 
 const isOffset = (p: Record<string, unknown>) => Number.isInteger(p.o) && (p.o as number) >= 0;
@@ -150,7 +145,7 @@ export const knowledgeOperations = [
         if (version !== undefined && version !== (entry.__v ?? 0)) throw staleError('knowledge entry');
         return editEntry(user, entry, body);
       });
-      if ('refused' in outcome) throw refusal(outcome.refused);
+      if ('refused' in outcome) throw refusalError(outcome.refused);
       sendEntry(res, outcome.entry);
     },
   }),
@@ -166,7 +161,7 @@ export const knowledgeOperations = [
     },
     handler: async (req, res, { body }) => {
       const outcome = await useEntry(currentUser(req), await entryFor(String(req.params.id)), body.caseId);
-      if ('refused' in outcome) throw refusal(outcome.refused);
+      if ('refused' in outcome) throw refusalError(outcome.refused);
       sendEntry(res, outcome.entry, outcome.counted ? 201 : 200);
     },
   }),
@@ -184,7 +179,7 @@ export const knowledgeOperations = [
     },
     handler: async (req, res, { body }) => {
       const outcome = await entryFromCase(currentUser(req), idParam(String(req.params.id), 'case'), body ?? {});
-      if ('refused' in outcome) throw refusal(outcome.refused);
+      if ('refused' in outcome) throw refusalError(outcome.refused);
       res.location(`/api/v1/knowledge/${String(outcome.entry._id)}`);
       sendEntry(res, outcome.entry, 201);
     },

@@ -10,7 +10,7 @@ import {
   copySchema, createSchema, customerPageSchema, listSchema, objectiveFields, patchSchema, period, resourceFields,
 } from '../schemas/plan-input.ts';
 import { currentUser, customerFor, customerRecordFor, type AuthUser } from '../server/auth.ts';
-import { HttpError, invalidFields } from '../server/errors.ts';
+import { refusalError } from '../server/errors.ts';
 import { applyToLatest, etagHeader, etagOf, ifMatchHeader, staleError } from '../server/etag.ts';
 import { operation } from '../server/operation.ts';
 import { decodeCursor, idsBefore, toPage } from '../server/paging.ts';
@@ -50,10 +50,8 @@ async function planFor(user: AuthUser, id: string | undefined, mode: 'read' | 'c
 
 /** The plan a use case wrote, or its refusal thrown as the HTTP answer. */
 function written(outcome: PlanOutcome): PlanRecord {
-  if (!('refused' in outcome)) return outcome.plan;
-  const refusal = outcome.refused;
-  if (refusal.status === 400) throw invalidFields(refusal.errors);
-  throw new HttpError(refusal.status, refusal.status === 403 ? 'Forbidden' : 'Conflict', refusal.message);
+  if ('refused' in outcome) throw refusalError(outcome.refused);
+  return outcome.plan;
 }
 
 const samePeriodBefore = (cursor?: string) => {

@@ -5,6 +5,12 @@ import Joi from 'joi';
 
 export type FieldError = { field: string; message: string };
 
+/**
+ * Why a use case refused to act, for its caller to answer: 400 naming the fields, or 403 (the caller may not), 404
+ * (what it names is not there for them), 409 (the record's state forbids it) with a message. `S` narrows the statuses.
+ */
+export type Refusal<S extends 403 | 404 | 409 = 403 | 404 | 409> = { status: 400; errors: FieldError[] } | { status: S; message: string };
+
 /** Validates input against a schema and returns the typed, converted value; the input is never mutated. */
 export function parse<T>(schema: Joi.Schema<T>, input: unknown): T {
   const { value, error } = schema.validate(input ?? {}, {

@@ -4,7 +4,7 @@ import { MongoBulkWriteError, MongoError, MongoNetworkError, MongoServerSelectio
 import mongoose from 'mongoose';
 import { STATUS_CODES } from 'node:http';
 import { isDuplicateKeyError } from '../models/db-compat.ts';
-import { fieldErrors, type FieldError } from '../schemas/common.ts';
+import { fieldErrors, type FieldError, type Refusal } from '../schemas/common.ts';
 
 export { fieldErrors, type FieldError };
 
@@ -27,6 +27,12 @@ export class HttpError extends Error {
 
 /** 400 naming the fields that are wrong, as a failed validation answers. */
 export const invalidFields = (errors: FieldError[]) => new HttpError(400, 'Validation failed', 'The request has invalid fields.', { errors });
+
+/** A use case's refusal as the HTTP error it answers. */
+export function refusalError(refusal: Refusal): HttpError {
+  if (refusal.status === 400) return invalidFields(refusal.errors);
+  return new HttpError(refusal.status, ({ 403: 'Forbidden', 404: 'Not found', 409: 'Conflict' } as const)[refusal.status], refusal.message);
+}
 
 export type Problem = {
   type: string;

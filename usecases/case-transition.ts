@@ -2,7 +2,7 @@ import { Types } from 'mongoose';
 import { CaseModel, caseRole, isFirstContactResolution, type CaseRecord, type CaseStep } from '../models/case.ts';
 import { canRead } from '../models/customer.ts';
 import { activeUserIds, type AuthUser } from '../models/user.ts';
-import type { FieldError } from '../schemas/common.ts';
+import type { Refusal } from '../schemas/common.ts';
 import type { CloseInput, HandoverInput, ResolveInput } from '../schemas/case-input.ts';
 
 // What may happen to a service case after it is opened: started, commented, helped, handed over (offered, then
@@ -14,7 +14,7 @@ import type { CloseInput, HandoverInput, ResolveInput } from '../schemas/case-in
 // Status: open -> in_progress -> resolved -> closed, and resolved -> reopened -> in_progress | resolved.
 // The owner's first step after opening (or anyone's resolution) answers the customer: respondedAt.
 
-export type CaseRefusal = { status: 400; errors: FieldError[] } | { status: 403 | 409; message: string };
+export type CaseRefusal = Refusal<403 | 409>;
 export type CaseOutcome = { kase: CaseRecord } | { refused: CaseRefusal } | null;
 type CaseCustomer = { ownerId: Types.ObjectId; accountTeam?: Types.ObjectId[] | null };
 

@@ -8,7 +8,7 @@ import { notifyGiftDecided, notifyGiftWaiting } from '../models/gift-alerts.ts';
 import { giveBackAllowance, takeAllowance, untakeAllowance } from '../models/gift-allowance.ts';
 import { allowancesOf, currentGiftPolicy } from '../models/gift-policy.ts';
 import type { AuthUser } from '../models/user.ts';
-import type { FieldError } from '../schemas/common.ts';
+import type { Refusal } from '../schemas/common.ts';
 import type { GiftCreate } from '../schemas/gift-input.ts';
 
 // What may happen in the gift ledger: a gift given (applied at once within what is left of the giver's monthly
@@ -16,7 +16,7 @@ import type { GiftCreate } from '../schemas/gift-input.ts';
 // functions of the caller and the input already checked against its schema; each answers the entry written or why it
 // was refused, which the route answers as HTTP.
 
-export type GiftRefusal = { status: 400; errors: FieldError[] } | { status: 403 | 404 | 409; message: string };
+export type GiftRefusal = Refusal<403 | 404 | 409>;
 export type GiftOutcome = { gift: GiftRecord } | { refused: GiftRefusal };
 
 const refused = (status: 403 | 404 | 409, message: string) => ({ refused: { status, message } });

@@ -6,13 +6,13 @@ import { KnowledgeModel, contentFields, derivedFields, type KnowledgeContent, ty
 import { recordUse } from '../models/knowledge-uses.ts';
 import { keepVersion } from '../models/knowledge-versions.ts';
 import type { AuthUser } from '../models/user.ts';
-import type { FieldError } from '../schemas/common.ts';
+import type { Refusal } from '../schemas/common.ts';
 
 // What may happen to a knowledge entry: written by anyone signed in, edited in versions (each with its author),
 // archived and restored by its author or leadership, made from a resolved case, and counted as used in a case. Plain
 // functions of the caller and the records read, answering the entry written or why it was refused.
 
-export type KnowledgeRefusal = { status: 400; errors: FieldError[] } | { status: 403 | 404 | 409; message: string };
+export type KnowledgeRefusal = Refusal<403 | 404 | 409>;
 export type KnowledgeOutcome = { entry: KnowledgeRow } | { refused: KnowledgeRefusal };
 export type KnowledgeEdit = Partial<KnowledgeContent> & { archived?: boolean };
 

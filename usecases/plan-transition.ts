@@ -5,7 +5,7 @@ import {
   PlanModel, copiedContent, definitionOf, mergeById, moveRefusal, periodBounds, withRevenueActuals, type PlanRecord,
 } from '../models/plan.ts';
 import { activeUserIds, type AuthUser } from '../models/user.ts';
-import type { FieldError } from '../schemas/common.ts';
+import type { FieldError, Refusal } from '../schemas/common.ts';
 import type { Content, Given, PatchInput } from '../schemas/plan-input.ts';
 
 // What may happen to an account plan: a draft started for a period, its content edited while it is a draft and its
@@ -15,7 +15,7 @@ import type { Content, Given, PatchInput } from '../schemas/plan-input.ts';
 // or why it was refused, which the route answers as HTTP.
 
 /** Why a change is refused: 400 naming the fields, 403 for a caller who may not, 409 for what the plan's state forbids. */
-export type PlanRefusal = { status: 400; errors: FieldError[] } | { status: 403 | 409; message: string };
+export type PlanRefusal = Refusal<403 | 409>;
 export type PlanOutcome = { plan: PlanRecord } | { refused: PlanRefusal };
 
 /** The customer of a plan, as far as a change needs it: who may change it, and the currency revenue is counted in. */
